@@ -1,0 +1,125 @@
+// Call page (patient and professional): one RTCPeerConnection to the server's media relay.
+import { openSocket, REPLACED_TEXT } from "./socket.js";
+
+const root = document.getElementById("call");
+const role = root.dataset.role;
+const afterCall = root.dataset.afterCall;
+const iceServers = JSON.parse(root.dataset.iceServers || "[]");
+const statusEl = document.getElementById("call-status");
+const errorEl = document.getElementById("call-error");
+const localVideo = document.getElementById("local-video");
+const remoteVideo = document.getElementById("remote-video");
+const hangup = document.getElementById("hangup");
+const unmute = document.getElementById("unmute");
+
+const remoteStream = new MediaStream();
+remoteVideo.srcObject = remoteStream;
+let pc = null;
+let localStream = null;
+let ended = false;
+let greeted = false; // a second "hello" means the socket reconnected
+
+function say(text) { statusEl.textContent = text; }
+function fail(text) { errorEl.textContent = text; errorEl.classList.remove("d-none"); }
+
+const MEDIA_ERRORS = {
+  NotAllowedError: "O acesso à câmera e ao microfone foi bloqueado. Clique no cadeado ao lado do endereço, permita câmera e microfone e recarregue a página.",
+  NotFoundError: "Nenhuma câmera ou microfone foi encontrado neste aparelho.",
+  NotReadableError: "A câmera ou o microfone está em uso por outro programa. Feche-o e recarregue a página.",
+  SecurityError: "Esta página precisa ser aberta com https para usar a câmera.",
+};
+
+async function getMedia() {
+  if (!navigator.mediaDevices) throw Object.assign(new Error("insecure"), { name: "SecurityError" });
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+  } catch (error) {
+    if (error.name === "NotFoundError" || error.name === "NotReadableError") {
+      // Try with whatever is available: audio only, then video only.
+      for (const constraints of [{ audio: true }, { video: true }]) {
+        try { return await navigator.mediaDevices.getUserMedia(constraints); } catch { /* next */ }
+      }
+    }
+    throw error;
+  }
+}
+
+function waitForGathering(connection, ms = 3000) {
+  if (connection.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    connection.addEventListener("icegatheringstatechange", () => {
+      if (connection.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
+    });
+  });
+}
+
+async function startMedia() {
+  if (pc) pc.close();
+  for (const track of remoteStream.getTracks()) remoteStream.removeTrack(track);
+  pc = new RTCPeerConnection({ iceServers });
+  window.atendeCall = { pc };
+  for (const kind of ["audio", "video"]) {
+    const track = localStream.getTracks().find((t) => t.kind === kind);
+    if (track) pc.addTransceiver(track, { direction: "sendrecv", streams: [localStream] });
+    else pc.addTransceiver(kind, { direction: "recvonly" });
+  }
+  pc.addEventListener("track", (event) => {
+    remoteStream.addTrack(event.track);
+    remoteVideo.play().catch(() => unmute.classList.remove("d-none"));
+  });
+  pc.addEventListener("connectionstatechange", () => {
+    if (ended) return;
+    if (pc.connectionState === "connected") say("Conectado.");
+    else if (pc.connectionState === "failed") say("A conexão de vídeo falhou. Tentando de novo…");
+    else if (pc.connectionState === "disconnected") say("Conexão instável…");
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  await waitForGathering(pc);
+  socket.send({ type: "offer", sdp: pc.localDescription.sdp });
+  say("Conectando ao atendimento…");
+}
+
+function finish(text) {
+  ended = true;
+  say(text);
+  if (pc) pc.close();
+  if (localStream) localStream.getTracks().forEach((t) => t.stop());
+  hangup.disabled = true;
+  setTimeout(() => location.assign(afterCall), 800);
+}
+
+const socket = openSocket(role, async (m) => {
+  if (m.type === "answer" && pc) {
+    await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
+  } else if (m.type === "hello") {
+    if (m.state !== "called" && m.state !== "in_call") finish("Este atendimento já terminou.");
+    else if (greeted && localStream && !ended) await startMedia(); // reconnected: renegotiate
+    greeted = true;
+  } else if (m.type === "call_ended") {
+    finish(m.by === role ? "Atendimento encerrado." : "O atendimento foi encerrado pelo outro lado.");
+  } else if (m.type === "replaced") {
+    ended = true;
+    if (pc) pc.close();
+    fail(REPLACED_TEXT);
+  } else if (m.type === "error") {
+    fail(m.message);
+  }
+});
+
+hangup.addEventListener("click", () => {
+  hangup.disabled = true;
+  socket.send({ type: "hangup" });
+});
+unmute.addEventListener("click", () => { remoteVideo.play(); unmute.classList.add("d-none"); });
+
+(async () => {
+  try {
+    localStream = await getMedia();
+  } catch (error) {
+    fail(MEDIA_ERRORS[error.name] || `Não foi possível usar a câmera e o microfone (${error.name}).`);
+    return;
+  }
+  localVideo.srcObject = localStream;
+  await startMedia();
+})();

@@ -1,0 +1,52 @@
+"""Walk the pages like a person would, for the integration tests."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient
+
+from tests.integration.conftest import post_form
+from tests.support import make_cpf
+from web.accounts import hash_password
+from web.keys import STORE
+
+
+async def register_patient(
+    client: TestClient, seed: int, name: str = "Maria da Silva", born: str = "1990-05-17"
+) -> str:
+    """Register, accept the terms: the patient is then waiting. Returns the CPF."""
+    cpf = make_cpf(seed)
+    resp = await post_form(
+        client,
+        "/paciente",
+        "/paciente/cadastro",
+        {"cpf": cpf, "full_name": name, "birth_date": born, "phone": "61999998888"},
+    )
+    assert resp.url.path == "/paciente/termos", await resp.text()
+    resp = await post_form(
+        client, "/paciente/termos", "/paciente/termos", {"accept": "yes", "version": "1"}
+    )
+    assert resp.url.path == "/paciente/fila"
+    return cpf
+
+
+async def approved_professional(
+    client: TestClient, email: str = "ana@example.org", password: str = "senha-muito-boa"
+) -> None:
+    """An approved professional, logged in on this client."""
+    client.app[STORE].create_staff(
+        name="Ana Souza",
+        email=email,
+        council="CRM",
+        council_number="12345",
+        council_uf="DF",
+        password_hash=hash_password(password),
+        role="professional",
+        status="approved",
+    )
+    resp = await post_form(
+        client,
+        "/profissional/entrar",
+        "/profissional/entrar",
+        {"email": email, "password": password},
+    )
+    assert resp.url.path == "/profissional"

@@ -1,0 +1,124 @@
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import WSServerHandshakeError
+from aiohttp.test_utils import TestClient
+
+from tests.integration.conftest import post_form
+from tests.integration.flows import approved_professional, register_patient
+
+
+def origin(client: TestClient) -> str:
+    return f"http://{client.server.host}:{client.server.port}"
+
+
+async def open_ws(client: TestClient, role: str):
+    return await client.ws_connect(f"/ws?role={role}", origin=origin(client))
+
+
+async def next_of(ws, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+    """The next message of a type (others are skipped)."""
+    async def wait() -> dict[str, Any]:
+        while True:
+            message = await ws.receive_json()
+            if message["type"] == kind:
+                return message
+    return await asyncio.wait_for(wait(), timeout)
+
+
+async def test_upgrade_needs_same_origin_and_a_session(client: TestClient) -> None:
+    await register_patient(client, 31)
+    try:
+        await client.ws_connect("/ws?role=patient", origin="http://evil.example")
+        raise AssertionError("cross-origin upgrade was accepted")
+    except WSServerHandshakeError as exc:
+        assert exc.status == 403
+    try:
+        await client.ws_connect("/ws?role=professional", origin=origin(client))
+        raise AssertionError("a patient opened a professional socket")
+    except WSServerHandshakeError as exc:
+        assert exc.status == 401
+
+
+async def test_position_updates_when_someone_ahead_leaves(aiohttp_client, client) -> None:
+    first = client
+    second = await aiohttp_client(client.server)
+    await register_patient(first, 41, name="Ana Primeira")
+    await register_patient(second, 42, name="Bia Segunda")
+    ws1 = await open_ws(first, "patient")
+    ws2 = await open_ws(second, "patient")
+    assert (await next_of(ws1, "queue"))["position"] == 1
+    assert (await next_of(ws2, "queue")) == {"type": "queue", "position": 2, "waiting": 2}
+    await ws1.send_json({"type": "leave"})
+    assert (await next_of(ws1, "left"))["type"] == "left"
+    assert (await next_of(ws2, "queue")) == {"type": "queue", "position": 1, "waiting": 1}
+
+
+async def test_second_tab_replaces_the_first(client: TestClient) -> None:
+    await register_patient(client, 51)
+    ws1 = await open_ws(client, "patient")
+    await next_of(ws1, "queue")
+    ws2 = await open_ws(client, "patient")
+    assert (await next_of(ws1, "replaced"))["type"] == "replaced"
+    assert (await next_of(ws2, "queue"))["position"] == 1
+
+
+async def test_invalid_messages_get_an_error_not_a_crash(client: TestClient) -> None:
+    await register_patient(client, 61)
+    ws = await open_ws(client, "patient")
+    await next_of(ws, "queue")
+    cases = [
+        ("not json", "invalid_json"),
+        ("[1, 2]", "invalid_message"),
+        (json.dumps({"type": "take_next"}), "unknown_type"),
+        (json.dumps({"kind": "offer"}), "unknown_type"),
+        (json.dumps({"type": "offer", "sdp": 5}), "invalid_field"),
+        (json.dumps({"type": "offer", "sdp": "v=0"}), "not_in_call"),
+        (json.dumps({"type": "hangup"}), "not_in_call"),
+    ]
+    for raw, code in cases:
+        await ws.send_str(raw)
+        error = await next_of(ws, "error")
+        assert error["code"] == code, raw
+        assert error["message"]
+    # The socket still works and the patient kept the place.
+    await ws.send_json({"type": "leave"})
+    assert (await next_of(ws, "left"))["type"] == "left"
+
+
+async def test_professional_sees_the_list_and_the_patient_is_called(
+    aiohttp_client, client: TestClient
+) -> None:
+    patient = await aiohttp_client(client.server)
+    await approved_professional(client)
+    pro_ws = await open_ws(client, "professional")
+    first = await next_of(pro_ws, "waiting_list")
+    assert first["patients"] == []
+    await register_patient(patient, 71, name="Carla Dias Souza")
+    listing = await next_of(pro_ws, "waiting_list")
+    assert [(p["position"], p["first_name"]) for p in listing["patients"]] == [(1, "Carla")]
+    assert "Souza" not in json.dumps(listing)  # only the first name travels
+    patient_ws = await open_ws(patient, "patient")
+    await next_of(patient_ws, "queue")
+    resp = await post_form(client, "/profissional", "/profissional/atender", {})
+    assert resp.url.path == "/profissional/consulta"
+    assert (await next_of(patient_ws, "called"))["type"] == "called"
+    assert (await next_of(pro_ws, "waiting_list"))["patients"] == []
+
+
+async def test_bad_offer_keeps_the_place(aiohttp_client, client: TestClient) -> None:
+    patient = await aiohttp_client(client.server)
+    await register_patient(patient, 81)
+    await approved_professional(client)
+    await post_form(client, "/profissional", "/profissional/atender", {})
+    ws = await open_ws(patient, "patient")
+    assert (await next_of(ws, "hello"))["state"] == "called"
+    await ws.send_json({"type": "offer", "sdp": "this is not sdp"})
+    error = await next_of(ws, "error")
+    assert error["code"] == "offer_rejected"
+    assert "Recarregue a página" in error["message"] or "navegador" in error["message"]
+    resp = await patient.get("/paciente/consulta")
+    assert resp.status == 200  # still in the visit
+
+

@@ -1,0 +1,1 @@
+"""Atende's control plane: pages, sessions, the queue, call lifecycle and signaling."""

@@ -1,0 +1,140 @@
+"""The application factory: state, middlewares, templates and every route in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from relay.config import RelayConfig
+from relay.relay import Relay
+from web import signaling
+from web.config import Config
+from web.hub import Hub
+from web.identity import caller
+from web.keys import CONFIG, HUB, RELAY, STORE, VISITS
+from web.security import csrf_middleware, csrf_token, headers_middleware, sessions
+from web.store import Store
+from web.views import admin, patient, professional
+from web.visits import Visits
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def relay_config(config: Config) -> RelayConfig:
+    return RelayConfig(
+        ice_servers=(),
+        host_addresses=tuple(config.relay.host_addresses),
+        remote_networks=tuple(config.relay.remote_networks),
+        video_codecs=tuple(config.relay.video_codecs),
+        audio_codecs=tuple(config.relay.audio_codecs),
+    )
+
+
+async def _context(request: web.Request) -> dict[str, Any]:
+    session = await get_session(request)
+    return {"csrf_token": csrf_token(session), "who": await caller(request)}
+
+
+@aiohttp_jinja2.template("home.html")
+async def home(request: web.Request) -> dict[str, Any]:
+    return {}
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Friendly pages for 403/404/405 and an unexpected error, never a stack trace."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except web.HTTPException as exc:
+        if exc.status in (403, 404, 405) and exc.content_type != "text/html":
+            text = exc.text if exc.status == 403 and exc.text else _ERROR_TEXT[exc.status]
+            return aiohttp_jinja2.render_template(
+                "error.html", request, {"message": text}, status=exc.status
+            )
+        raise
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return aiohttp_jinja2.render_template(
+            "error.html",
+            request,
+            {"message": "Algo deu errado do nosso lado. Tente de novo em instantes."},
+            status=500,
+        )
+
+
+_ERROR_TEXT = {
+    403: "Você não tem permissão para esta ação.",
+    404: "Página não encontrada.",
+    405: "Ação não permitida nesta página.",
+}
+
+
+def create_app(config: Config, relay: Relay | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[headers_middleware, sessions(config), error_pages, csrf_middleware],
+        client_max_size=256 * 1024,
+    )
+    app[CONFIG] = config
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(ROOT / "templates"),
+        context_processors=[_context],
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    app[aiohttp_jinja2.static_root_key] = "/static"
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        store = Store(config.database_path)
+        app[STORE] = store
+        app[RELAY] = relay if relay is not None else Relay(relay_config(config))
+        app[HUB] = Hub()
+        app[VISITS] = Visits(store, app[RELAY], app[HUB])
+        yield
+        await app[RELAY].close()
+        store.close()
+
+    async def close_sockets(app: web.Application) -> None:
+        await app[HUB].close_all()  # open pages reconnect to the next server
+
+    app.cleanup_ctx.append(resources)
+    app.on_shutdown.append(close_sockets)
+    _routes(app)
+    return app
+
+
+def _routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/", home)
+    r.add_get("/paciente", patient.register_form)
+    r.add_post("/paciente/cadastro", patient.register)
+    r.add_get("/paciente/entrar", patient.lookup_form)
+    r.add_post("/paciente/entrar", patient.lookup)
+    r.add_get("/paciente/termos", patient.terms_page)
+    r.add_post("/paciente/termos", patient.accept_terms)
+    r.add_get("/paciente/fila", patient.waiting_page)
+    r.add_get("/paciente/consulta", patient.call_page)
+    r.add_get("/paciente/avaliacao", patient.rating_page)
+    r.add_post("/paciente/avaliacao", patient.rate)
+    r.add_get("/profissional", professional.dashboard)
+    r.add_get("/profissional/cadastro", professional.register_form)
+    r.add_post("/profissional/cadastro", professional.register)
+    r.add_get("/profissional/entrar", professional.login_form)
+    r.add_post("/profissional/entrar", professional.login)
+    r.add_post("/profissional/sair", professional.logout)
+    r.add_post("/profissional/atender", professional.take_next)
+    r.add_get("/profissional/consulta", professional.call_page)
+    r.add_get("/admin", admin.admin_home)
+    r.add_post("/admin/profissionais/{staff_id}/aprovar", admin.approve)
+    r.add_get("/ws", signaling.websocket)
+    r.add_static("/static", ROOT / "static", append_version=True)

@@ -1,0 +1,181 @@
+"""Loading and validating config.toml: every key present, every value of the right type."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str
+    port: int
+    log_level: str
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str
+
+
+@dataclass(frozen=True)
+class TermsConfig:
+    file: str
+    version: str
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    secret_file: str
+    secret_env: str
+    max_age_hours: int
+    cookie_secure: bool
+
+
+@dataclass(frozen=True)
+class IceServerConfig:
+    urls: list[str]
+    username: str = ""
+    credential: str = ""
+
+
+@dataclass(frozen=True)
+class IceConfig:
+    servers: list[IceServerConfig]
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    host_addresses: list[str]
+    remote_networks: list[str]
+    video_codecs: list[str]
+    audio_codecs: list[str]
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    grace_seconds: int
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig
+    database: DatabaseConfig
+    terms: TermsConfig
+    session: SessionConfig
+    ice: IceConfig
+    relay: RelaySettings
+    queue: QueueConfig
+    # Folder that relative paths are resolved against (the config file's folder).
+    base_dir: Path = field(default=Path("."), compare=False)
+
+    def path(self, value: str) -> Path:
+        """Resolve a path setting against the config file's folder."""
+        p = Path(value)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def database_path(self) -> str:
+        if self.database.path == ":memory:":
+            return ":memory:"
+        return str(self.path(self.database.path))
+
+
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+
+
+def _convert(key: str, value: Any, kind: Any) -> Any:
+    """Check `value` against the annotation `kind`; build nested dataclasses."""
+    origin = typing.get_origin(kind)
+    if is_dataclass(kind) and isinstance(kind, type):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a table")
+        return _build(key, value, kind)
+    if origin is list:
+        (item_kind,) = typing.get_args(kind)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list")
+        return [_convert(f"{key}[{i}]", item, item_kind) for i, item in enumerate(value)]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+        return value
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported setting type {kind!r}")  # pragma: no cover
+
+
+def _build(prefix: str, table: dict[str, Any], cls: type[Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls) if f.name != "base_dir"}
+    for extra in sorted(set(table) - known):
+        raise ConfigError(f"{prefix}.{extra}: unknown setting".lstrip("."))
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name == "base_dir":
+            continue
+        key = f"{prefix}.{f.name}".lstrip(".")
+        if f.name not in table:
+            if f.default is not MISSING:
+                values[f.name] = f.default
+                continue
+            raise ConfigError(f"{key}: missing setting")
+        values[f.name] = _convert(key, table[f.name], hints[f.name])
+    return cls(**values)
+
+
+def _validate(config: Config) -> None:
+    if not 0 <= config.server.port <= 65535:
+        raise ConfigError("server.port: must be between 0 and 65535")
+    if config.server.log_level not in _LOG_LEVELS:
+        raise ConfigError(f"server.log_level: must be one of {', '.join(sorted(_LOG_LEVELS))}")
+    if config.session.max_age_hours < 1:
+        raise ConfigError("session.max_age_hours: must be at least 1")
+    if config.queue.grace_seconds < 0:
+        raise ConfigError("queue.grace_seconds: must not be negative")
+    if not config.terms.version.strip():
+        raise ConfigError("terms.version: must not be empty")
+    if not config.path(config.terms.file).is_file():
+        raise ConfigError(f"terms.file: no such file: {config.terms.file}")
+    for i, server in enumerate(config.ice.servers):
+        if not server.urls:
+            raise ConfigError(f"ice.servers[{i}].urls: must list at least one URL")
+        for url in server.urls:
+            if not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
+                raise ConfigError(f"ice.servers[{i}].urls: not a STUN/TURN URL: {url}")
+    if not config.relay.video_codecs and not config.relay.audio_codecs:
+        raise ConfigError("relay.video_codecs: at least one codec is needed")
+
+
+def parse_config(data: dict[str, Any], base_dir: Path) -> Config:
+    """Build and validate a Config from a parsed TOML document."""
+    config = dataclasses.replace(_build("", data, Config), base_dir=base_dir)
+    _validate(config)
+    return config
+
+
+def load_config(path: Path | str) -> Config:
+    """Read config.toml; raise ConfigError naming the offending key."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_config(data, path.resolve().parent)

@@ -1,0 +1,69 @@
+"""Open WebSockets by person, so the server can push to every page a person has open."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+
+def patient_key(patient_id: int) -> str:
+    return f"patient:{patient_id}"
+
+
+def staff_key(staff_id: int) -> str:
+    return f"staff:{staff_id}"
+
+
+class Hub:
+    """Keys are "patient:<id>" or "staff:<id>"; a key may have several sockets."""
+
+    def __init__(self) -> None:
+        self._sockets: dict[str, list[web.WebSocketResponse]] = {}
+
+    def add(self, key: str, ws: web.WebSocketResponse) -> list[web.WebSocketResponse]:
+        """Register a socket; returns the sockets it replaces for a patient (one page at a
+        time: the newest tab wins, the older ones are told)."""
+        replaced: list[web.WebSocketResponse] = []
+        sockets = self._sockets.setdefault(key, [])
+        if key.startswith("patient:"):
+            replaced, sockets[:] = list(sockets), []
+        sockets.append(ws)
+        return replaced
+
+    def remove(self, key: str, ws: web.WebSocketResponse) -> None:
+        sockets = self._sockets.get(key, [])
+        if ws in sockets:
+            sockets.remove(ws)
+        if not sockets:
+            self._sockets.pop(key, None)
+
+    def connected(self, key: str) -> bool:
+        return bool(self._sockets.get(key))
+
+    def keys(self, prefix: str) -> list[str]:
+        return [k for k in self._sockets if k.startswith(prefix)]
+
+    async def send(self, key: str, message: Mapping[str, Any]) -> None:
+        for ws in list(self._sockets.get(key, [])):
+            await send_json(ws, message)
+
+    async def close_all(self) -> None:
+        for sockets in list(self._sockets.values()):
+            for ws in list(sockets):
+                await ws.close(code=1001, message=b"server shutdown")
+        self._sockets.clear()
+
+
+async def send_json(ws: web.WebSocketResponse, message: Mapping[str, Any]) -> None:
+    """Send, ignoring a socket that is already closing (its page will reconnect)."""
+    if ws.closed:
+        return
+    try:
+        await ws.send_json(dict(message))
+    except (ConnectionError, RuntimeError) as exc:
+        log.debug("dropping message to a closing socket: %s", exc)

@@ -1,0 +1,79 @@
+"""Who is calling: the patient or staff member behind a session, and role checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp_session import Session, get_session, new_session
+
+from web.keys import STORE
+from web.store import Patient, Staff
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in person of a request, if any (at most one patient and one staff)."""
+
+    patient: Patient | None
+    staff: Staff | None
+
+    @property
+    def professional(self) -> Staff | None:
+        """An approved professional (admins count too: they may attend)."""
+        if self.staff is not None and self.staff.status == "approved":
+            return self.staff
+        return None
+
+    @property
+    def admin(self) -> Staff | None:
+        staff = self.professional
+        return staff if staff is not None and staff.is_admin else None
+
+
+async def caller(request: web.Request) -> Caller:
+    session = await get_session(request)
+    store = request.app[STORE]
+    patient_id = session.get("patient_id")
+    staff_id = session.get("staff_id")
+    patient = store.patient(patient_id) if isinstance(patient_id, int) else None
+    staff = store.staff(staff_id) if isinstance(staff_id, int) else None
+    if staff is not None and staff.status == "inactive":
+        staff = None
+    return Caller(patient=patient, staff=staff)
+
+
+async def sign_in_patient(request: web.Request, patient: Patient) -> Session:
+    """A fresh session for the patient (a new cookie: no fixation)."""
+    session = await new_session(request)
+    session["patient_id"] = patient.id
+    return session
+
+
+async def sign_in_staff(request: web.Request, staff: Staff) -> Session:
+    session = await new_session(request)
+    session["staff_id"] = staff.id
+    return session
+
+
+async def require_patient(request: web.Request) -> Patient:
+    who = await caller(request)
+    if who.patient is None:
+        raise web.HTTPSeeOther("/paciente/entrar")
+    return who.patient
+
+
+async def require_professional(request: web.Request) -> Staff:
+    who = await caller(request)
+    if who.professional is None:
+        raise web.HTTPSeeOther("/profissional/entrar")
+    return who.professional
+
+
+async def require_admin(request: web.Request) -> Staff:
+    who = await caller(request)
+    if who.admin is None:
+        if who.professional is not None:
+            raise web.HTTPForbidden(text="Apenas administradores podem abrir esta página.")
+        raise web.HTTPSeeOther("/profissional/entrar")
+    return who.admin

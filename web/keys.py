@@ -1,0 +1,20 @@
+"""Typed application state keys (one place, so every module names them alike)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from relay.relay import Relay
+    from web.config import Config
+    from web.hub import Hub
+    from web.store import Store
+    from web.visits import Visits
+
+CONFIG: web.AppKey[Config] = web.AppKey("config")
+STORE: web.AppKey[Store] = web.AppKey("store")
+RELAY: web.AppKey[Relay] = web.AppKey("relay")
+HUB: web.AppKey[Hub] = web.AppKey("hub")
+VISITS: web.AppKey[Visits] = web.AppKey("visits")

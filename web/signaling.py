@@ -1,0 +1,169 @@
+"""The WebSocket endpoint: queue and call events, SDP exchange. Catalogue: docs/protocol.md."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from relay.errors import OfferError
+from web.hub import patient_key, send_json, staff_key
+from web.identity import caller
+from web.keys import HUB, STORE, VISITS
+from web.queue import State
+from web.security import origin_allowed
+from web.visits import Side
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 128 * 1024
+
+# Message type -> required fields and their types, per role.
+PATIENT_MESSAGES: dict[str, dict[str, type]] = {
+    "offer": {"sdp": str},
+    "hangup": {},
+    "leave": {},
+}
+PROFESSIONAL_MESSAGES: dict[str, dict[str, type]] = {
+    "offer": {"sdp": str},
+    "hangup": {},
+}
+
+OFFER_ERRORS_PT = {
+    "no_common_codec": "Seu navegador não oferece um formato de vídeo ou áudio que o serviço aceite. "
+    "Tente com o Chrome, o Firefox ou o Safari atualizados.",
+    "no_media": "Não foi possível usar câmera nem microfone nesta conexão.",
+}
+OFFER_ERROR_DEFAULT_PT = "Não foi possível iniciar a conexão de vídeo. Recarregue a página."
+
+
+class MessageError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_message(raw: str, allowed: dict[str, dict[str, type]]) -> dict[str, Any]:
+    """Validate one client message against the role's catalogue."""
+    if len(raw.encode()) > MAX_MESSAGE_BYTES:
+        raise MessageError("too_large", "Mensagem grande demais.")
+    try:
+        message = json.loads(raw)
+    except ValueError as exc:
+        raise MessageError("invalid_json", "Mensagem inválida (não é JSON).") from exc
+    if not isinstance(message, dict):
+        raise MessageError("invalid_message", "Mensagem inválida.")
+    kind = message.get("type")
+    if not isinstance(kind, str) or kind not in allowed:
+        raise MessageError("unknown_type", "Tipo de mensagem desconhecido ou não permitido.")
+    for name, expected in allowed[kind].items():
+        if not isinstance(message.get(name), expected):
+            raise MessageError("invalid_field", f"Campo '{name}' ausente ou inválido.")
+    return message
+
+
+@dataclass
+class Connection:
+    """One open page: whose it is and its socket."""
+
+    ws: web.WebSocketResponse
+    key: str
+    side: Side
+    subject_id: int  # patient id or staff id
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    if not origin_allowed(request):
+        raise web.HTTPForbidden(text="Origem não permitida.")
+    who = await caller(request)
+    side: Side
+    role = request.query.get("role")
+    if role == "patient" and who.patient is not None:
+        side, subject_id, key = "patient", who.patient.id, patient_key(who.patient.id)
+    elif role == "professional" and who.professional is not None:
+        side, subject_id, key = "professional", who.professional.id, staff_key(who.professional.id)
+    else:
+        raise web.HTTPUnauthorized(text="Entre novamente.")
+
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_MESSAGE_BYTES)
+    await ws.prepare(request)
+    hub = request.app[HUB]
+    for old in hub.add(key, ws):
+        await send_json(old, {"type": "replaced"})
+        await old.close(code=4000, message=b"replaced")
+    conn = Connection(ws=ws, key=key, side=side, subject_id=subject_id)
+    try:
+        await _greet(request.app, conn)
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                await _dispatch(request.app, conn, msg.data)
+            elif msg.type == WSMsgType.BINARY:
+                await send_json(ws, _error("invalid_message", "Mensagens binárias não são aceitas."))
+    finally:
+        hub.remove(key, ws)
+    return ws
+
+
+def _error(code: str, message: str) -> dict[str, str]:
+    return {"type": "error", "code": code, "message": message}
+
+
+async def _greet(app: web.Application, conn: Connection) -> None:
+    store, visits = app[STORE], app[VISITS]
+    if conn.side == "patient":
+        ticket = store.active_ticket(conn.subject_id)
+        state = ticket.state.value if ticket else "none"
+        await send_json(conn.ws, {"type": "hello", "role": "patient", "state": state})
+        if ticket is not None and ticket.state is State.WAITING:
+            place = visits.position(ticket.id)
+            if place is not None:
+                position, total = place
+                await send_json(conn.ws, {"type": "queue", "position": position, "waiting": total})
+    else:
+        call = store.current_call(conn.subject_id)
+        state = call.state.value if call else "none"
+        await send_json(conn.ws, {"type": "hello", "role": "professional", "state": state})
+        await send_json(conn.ws, visits.waiting_list())
+
+
+async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
+    allowed = PATIENT_MESSAGES if conn.side == "patient" else PROFESSIONAL_MESSAGES
+    try:
+        message = parse_message(raw, allowed)
+    except MessageError as exc:
+        await send_json(conn.ws, _error(exc.code, exc.message))
+        return
+    store, visits = app[STORE], app[VISITS]
+    if conn.side == "patient":
+        ticket = store.active_ticket(conn.subject_id)
+    else:
+        ticket = store.current_call(conn.subject_id)
+    kind = message["type"]
+
+    if kind == "offer":
+        if ticket is None or ticket.state not in (State.CALLED, State.IN_CALL):
+            await send_json(conn.ws, _error("not_in_call", "Não há atendimento em andamento."))
+            return
+        try:
+            answer = await visits.answer(ticket, conn.side, message["sdp"])
+        except OfferError as exc:
+            log.info("ticket %d: %s offer rejected: %s", ticket.id, conn.side, exc.code)
+            text = OFFER_ERRORS_PT.get(exc.code, OFFER_ERROR_DEFAULT_PT)
+            await send_json(conn.ws, _error("offer_rejected", text) | {"reason": exc.code})
+            return
+        await send_json(conn.ws, {"type": "answer", "sdp": answer})
+    elif kind == "hangup":
+        if ticket is None or ticket.state not in (State.CALLED, State.IN_CALL):
+            await send_json(conn.ws, _error("not_in_call", "Não há atendimento em andamento."))
+            return
+        await visits.hang_up(ticket, conn.side)
+    elif kind == "leave":
+        if ticket is None or ticket.state is not State.WAITING:
+            await send_json(conn.ws, _error("not_waiting", "Você não está na fila."))
+            return
+        await visits.leave(ticket, "patient_left")
+        await send_json(conn.ws, {"type": "left"})

@@ -1,0 +1,417 @@
+"""The database: schema, migrations and every query (SQLite, portable SQL)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from web import queue
+from web.queue import Priority, State
+
+# Each entry moves the schema one version up (PRAGMA user_version).
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE patients (
+        id INTEGER PRIMARY KEY,
+        cpf TEXT NOT NULL UNIQUE,
+        full_name TEXT NOT NULL,
+        birth_date TEXT NOT NULL,
+        phone TEXT NOT NULL DEFAULT '',
+        email TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE staff (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL UNIQUE,
+        council TEXT NOT NULL DEFAULT '',
+        council_number TEXT NOT NULL DEFAULT '',
+        council_uf TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('professional', 'admin')),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'inactive')),
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE consents (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL REFERENCES patients(id),
+        terms_version TEXT NOT NULL,
+        accepted_at REAL NOT NULL
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL REFERENCES patients(id),
+        state TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        arrived_at REAL NOT NULL,
+        professional_id INTEGER REFERENCES staff(id),
+        called_at REAL,
+        started_at REAL,
+        ended_at REAL,
+        end_reason TEXT NOT NULL DEFAULT '',
+        rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+        comment TEXT NOT NULL DEFAULT '',
+        rated_at REAL
+    );
+    CREATE INDEX tickets_state ON tickets(state);
+    CREATE INDEX tickets_patient ON tickets(patient_id);
+    """,
+)
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: int
+    cpf: str
+    full_name: str
+    birth_date: date
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    name: str
+    email: str
+    council: str
+    council_number: str
+    council_uf: str
+    password_hash: str
+    role: str
+    status: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    patient_id: int
+    state: State
+    priority: Priority
+    seq: int
+    arrived_at: float
+    professional_id: int | None
+    called_at: float | None
+    started_at: float | None
+    ended_at: float | None
+    end_reason: str
+    rating: int | None
+    comment: str
+
+
+@dataclass(frozen=True)
+class WaitingEntry:
+    """A waiting ticket as the professional's list shows it."""
+
+    ticket_id: int
+    position: int
+    first_name: str
+    arrived_at: float
+    priority: Priority
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class CpfTaken(Exception):
+    pass
+
+
+def _patient(row: sqlite3.Row) -> Patient:
+    return Patient(
+        id=row["id"],
+        cpf=row["cpf"],
+        full_name=row["full_name"],
+        birth_date=date.fromisoformat(row["birth_date"]),
+        phone=row["phone"],
+        email=row["email"],
+    )
+
+
+def _staff(row: sqlite3.Row) -> Staff:
+    return Staff(**{k: row[k] for k in row.keys() if k != "created_at"})
+
+
+def _ticket(row: sqlite3.Row) -> Ticket:
+    return Ticket(
+        id=row["id"],
+        patient_id=row["patient_id"],
+        state=State(row["state"]),
+        priority=Priority(row["priority"]),
+        seq=row["seq"],
+        arrived_at=row["arrived_at"],
+        professional_id=row["professional_id"],
+        called_at=row["called_at"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        end_reason=row["end_reason"],
+        rating=row["rating"],
+        comment=row["comment"],
+    )
+
+
+class Store:
+    """All database access. Calls are short and synchronous: each runs to completion
+    on the event loop, so no two requests interleave inside one."""
+
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if path != ":memory:":
+            self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: one writer at a time, even across processes."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- patients -------------------------------------------------------------------
+
+    def create_patient(
+        self, cpf: str, full_name: str, birth_date: date, phone: str, email: str
+    ) -> Patient:
+        try:
+            cur = self.db.execute(
+                "INSERT INTO patients (cpf, full_name, birth_date, phone, email, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (cpf, full_name, birth_date.isoformat(), phone, email, time.time()),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise CpfTaken from exc
+        patient = self.patient(int(cur.lastrowid or 0))
+        assert patient is not None
+        return patient
+
+    def patient(self, patient_id: int) -> Patient | None:
+        row = self.db.execute("SELECT * FROM patients WHERE id = ?", (patient_id,)).fetchone()
+        return _patient(row) if row else None
+
+    def patient_by_cpf(self, cpf: str) -> Patient | None:
+        row = self.db.execute("SELECT * FROM patients WHERE cpf = ?", (cpf,)).fetchone()
+        return _patient(row) if row else None
+
+    def record_consent(self, patient_id: int, terms_version: str) -> None:
+        self.db.execute(
+            "INSERT INTO consents (patient_id, terms_version, accepted_at) VALUES (?, ?, ?)",
+            (patient_id, terms_version, time.time()),
+        )
+
+    def has_consent(self, patient_id: int, terms_version: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM consents WHERE patient_id = ? AND terms_version = ?",
+            (patient_id, terms_version),
+        ).fetchone()
+        return row is not None
+
+    # -- staff ----------------------------------------------------------------------
+
+    def create_staff(
+        self,
+        *,
+        name: str,
+        email: str,
+        password_hash: str,
+        role: str,
+        status: str,
+        council: str = "",
+        council_number: str = "",
+        council_uf: str = "",
+    ) -> Staff:
+        try:
+            cur = self.db.execute(
+                "INSERT INTO staff (name, email, council, council_number, council_uf,"
+                " password_hash, role, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, email, council, council_number, council_uf, password_hash, role, status,
+                 time.time()),
+            )  # fmt: skip
+        except sqlite3.IntegrityError as exc:
+            raise EmailTaken from exc
+        staff = self.staff(int(cur.lastrowid or 0))
+        assert staff is not None
+        return staff
+
+    def staff(self, staff_id: int) -> Staff | None:
+        row = self.db.execute("SELECT * FROM staff WHERE id = ?", (staff_id,)).fetchone()
+        return _staff(row) if row else None
+
+    def staff_by_email(self, email: str) -> Staff | None:
+        row = self.db.execute(
+            "SELECT * FROM staff WHERE email = ?", (email.strip().lower(),)
+        ).fetchone()
+        return _staff(row) if row else None
+
+    def pending_professionals(self) -> list[Staff]:
+        rows = self.db.execute(
+            "SELECT * FROM staff WHERE status = 'pending' ORDER BY created_at"
+        ).fetchall()
+        return [_staff(r) for r in rows]
+
+    def approve(self, staff_id: int) -> bool:
+        cur = self.db.execute(
+            "UPDATE staff SET status = 'approved' WHERE id = ? AND status = 'pending'",
+            (staff_id,),
+        )
+        return cur.rowcount == 1
+
+    def has_admin(self) -> bool:
+        return self.db.execute("SELECT 1 FROM staff WHERE role = 'admin'").fetchone() is not None
+
+    # -- tickets --------------------------------------------------------------------
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        row = self.db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return _ticket(row) if row else None
+
+    def active_ticket(self, patient_id: int) -> Ticket | None:
+        row = self.db.execute(
+            "SELECT * FROM tickets WHERE patient_id = ? AND state IN (?, ?, ?)"
+            " ORDER BY id DESC LIMIT 1",
+            (patient_id, *queue.ACTIVE_STATES),
+        ).fetchone()
+        return _ticket(row) if row else None
+
+    def join_queue(self, patient_id: int, priority: Priority) -> Ticket:
+        """The patient's active ticket, or a new waiting one: never two."""
+        with self.transaction() as db:
+            existing = self.active_ticket(patient_id)
+            if existing is not None:
+                return existing
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets").fetchone()[0]
+            cur = db.execute(
+                "INSERT INTO tickets (patient_id, state, priority, seq, arrived_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (patient_id, State.WAITING, int(priority), seq, time.time()),
+            )
+        ticket = self.ticket(int(cur.lastrowid or 0))
+        assert ticket is not None
+        return ticket
+
+    def _waiting(self) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT t.id, t.priority, t.seq, t.arrived_at, p.full_name FROM tickets t"
+            " JOIN patients p ON p.id = t.patient_id WHERE t.state = ?",
+            (State.WAITING,),
+        ).fetchall()
+
+    def waiting(self) -> list[WaitingEntry]:
+        """Waiting tickets in serving order, with positions 1..n."""
+        from web.accounts import first_name
+
+        rows = {r["id"]: r for r in self._waiting()}
+        order = queue.ordered(
+            queue.Waiting(r["id"], Priority(r["priority"]), r["seq"]) for r in rows.values()
+        )
+        return [
+            WaitingEntry(
+                ticket_id=w.ticket_id,
+                position=i,
+                first_name=first_name(rows[w.ticket_id]["full_name"]),
+                arrived_at=rows[w.ticket_id]["arrived_at"],
+                priority=w.priority,
+            )
+            for i, w in enumerate(order, start=1)
+        ]
+
+    def current_call(self, professional_id: int) -> Ticket | None:
+        row = self.db.execute(
+            "SELECT * FROM tickets WHERE professional_id = ? AND state IN (?, ?)"
+            " ORDER BY id DESC LIMIT 1",
+            (professional_id, State.CALLED, State.IN_CALL),
+        ).fetchone()
+        return _ticket(row) if row else None
+
+    def take_next(self, professional_id: int) -> Ticket | None:
+        """Atomically give the head of the queue to this professional.
+
+        Returns the professional's current call if they already have one (a double
+        click changes nothing), or None when nobody waits."""
+        with self.transaction() as db:
+            current = self.current_call(professional_id)
+            if current is not None:
+                return current
+            order = queue.ordered(
+                queue.Waiting(r["id"], Priority(r["priority"]), r["seq"]) for r in self._waiting()
+            )
+            if not order:
+                return None
+            head = order[0].ticket_id
+            cur = db.execute(
+                "UPDATE tickets SET state = ?, professional_id = ?, called_at = ?"
+                " WHERE id = ? AND state = ?",
+                (State.CALLED, professional_id, time.time(), head, State.WAITING),
+            )
+            if cur.rowcount != 1:  # pragma: no cover - impossible inside BEGIN IMMEDIATE
+                raise RuntimeError("ticket changed during take-next")
+        return self.ticket(head)
+
+    def move(self, ticket_id: int, target: State, *, reason: str = "") -> Ticket | None:
+        """Move a ticket along the state machine; None if the move is not allowed."""
+        with self.transaction() as db:
+            ticket = self.ticket(ticket_id)
+            if ticket is None or not queue.can_move(ticket.state, target):
+                return None
+            now = time.time()
+            if target is State.IN_CALL:
+                db.execute(
+                    "UPDATE tickets SET state = ?, started_at = ? WHERE id = ?",
+                    (target, now, ticket_id),
+                )
+            elif target in (State.ENDED, State.LEFT):
+                db.execute(
+                    "UPDATE tickets SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?",
+                    (target, now, reason, ticket_id),
+                )
+            else:
+                db.execute("UPDATE tickets SET state = ? WHERE id = ?", (target, ticket_id))
+        return self.ticket(ticket_id)
+
+    def ticket_to_rate(self, patient_id: int) -> Ticket | None:
+        """The patient's latest call that ended after starting and has no rating yet."""
+        row = self.db.execute(
+            "SELECT * FROM tickets WHERE patient_id = ? AND state = ? AND rating IS NULL"
+            " AND professional_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (patient_id, State.ENDED),
+        ).fetchone()
+        return _ticket(row) if row else None
+
+    def rate(self, ticket_id: int, rating: int, comment: str) -> bool:
+        cur = self.db.execute(
+            "UPDATE tickets SET rating = ?, comment = ?, rated_at = ?"
+            " WHERE id = ? AND state = ? AND rating IS NULL",
+            (rating, comment, time.time(), ticket_id, State.ENDED),
+        )
+        return cur.rowcount == 1

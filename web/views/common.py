@@ -1,0 +1,43 @@
+"""Small helpers shared by the page views."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from aiohttp import web
+
+from web.config import Config
+
+MAX_FIELD = 4096
+
+
+async def form_dict(request: web.Request) -> dict[str, str]:
+    """The posted form as plain strings (files and over-long values are dropped)."""
+    form = await request.post()
+    return {
+        k: v for k, v in form.items() if isinstance(v, str) and len(v) <= MAX_FIELD
+    }
+
+
+def terms_paragraphs(config: Config) -> list[str]:
+    return _paragraphs(config.path(config.terms.file))
+
+
+@cache
+def _paragraphs(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+
+
+def ice_servers_json(config: Config) -> str:
+    """The RTCPeerConnection iceServers list handed to browsers."""
+    servers = []
+    for server in config.ice.servers:
+        entry: dict[str, object] = {"urls": server.urls}
+        if server.username:
+            entry["username"] = server.username
+            entry["credential"] = server.credential
+        servers.append(entry)
+    return json.dumps(servers)

@@ -1,0 +1,198 @@
+"""Patient pages: registration, look-up, terms, waiting, call and rating."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from web import accounts
+from web.identity import require_patient, sign_in_patient
+from web.keys import CONFIG, STORE, VISITS
+from web.queue import State, priority_for
+from web.store import CpfTaken
+from web.views.common import form_dict, ice_servers_json, terms_paragraphs
+
+MAX_COMMENT = 1000
+
+
+@aiohttp_jinja2.template("patient/register.html")
+async def register_form(request: web.Request) -> dict[str, Any]:
+    return {"values": {}, "errors": {}}
+
+
+async def register(request: web.Request) -> web.StreamResponse:
+    form = await form_dict(request)
+    parsed, errors = accounts.validate_patient(form, date.today())
+    if parsed is None:
+        return _render_register(request, form, errors)
+    store = request.app[STORE]
+    if store.patient_by_cpf(parsed.cpf) is not None:
+        return _render_lookup(
+            request,
+            {"cpf": form.get("cpf", "")},
+            {},
+            notice="Este CPF já está cadastrado. Confirme a sua data de nascimento para continuar.",
+        )
+    try:
+        patient = store.create_patient(
+            parsed.cpf, parsed.full_name, parsed.birth_date, parsed.phone, parsed.email
+        )
+    except CpfTaken:  # registered by another tab a moment ago
+        return _render_lookup(request, {"cpf": form.get("cpf", "")}, {})
+    await sign_in_patient(request, patient)
+    raise web.HTTPSeeOther("/paciente/termos")
+
+
+def _render_register(
+    request: web.Request, values: dict[str, str], errors: dict[str, str]
+) -> web.Response:
+    return aiohttp_jinja2.render_template(
+        "patient/register.html", request, {"values": values, "errors": errors}, status=422
+    )
+
+
+def _render_lookup(
+    request: web.Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    notice: str = "",
+    status: int = 200,
+) -> web.Response:
+    return aiohttp_jinja2.render_template(
+        "patient/lookup.html",
+        request,
+        {"values": values, "errors": errors, "notice": notice},
+        status=status,
+    )
+
+
+async def lookup_form(request: web.Request) -> web.Response:
+    return _render_lookup(request, {}, {})
+
+
+async def lookup(request: web.Request) -> web.StreamResponse:
+    form = await form_dict(request)
+    errors: dict[str, str] = {}
+    cpf = accounts.normalize_cpf(form.get("cpf", ""))
+    if not accounts.cpf_is_valid(cpf):
+        errors["cpf"] = "CPF inválido. Confira os 11 números."
+    born = accounts.parse_birth_date(form.get("birth_date", ""), date.today())
+    if born is None:
+        errors["birth_date"] = "Informe a data de nascimento."
+    if errors:
+        return _render_lookup(request, form, errors, status=422)
+    patient = request.app[STORE].patient_by_cpf(cpf)
+    if patient is None or patient.birth_date != born:
+        return _render_lookup(
+            request,
+            form,
+            {"birth_date": "CPF ou data de nascimento não conferem com o cadastro."},
+            status=422,
+        )
+    await sign_in_patient(request, patient)
+    raise web.HTTPSeeOther(_next_page(request, patient.id))
+
+
+def _next_page(request: web.Request, patient_id: int) -> str:
+    """Where a signed-in patient continues: their visit if one is open, else the terms."""
+    ticket = request.app[STORE].active_ticket(patient_id)
+    if ticket is None:
+        if request.app[STORE].ticket_to_rate(patient_id) is not None:
+            return "/paciente/avaliacao"
+        return "/paciente/termos"
+    if ticket.state is State.WAITING:
+        return "/paciente/fila"
+    return "/paciente/consulta"
+
+
+async def terms_page(request: web.Request) -> web.Response:
+    patient = await require_patient(request)
+    config = request.app[CONFIG]
+    context = {
+        "paragraphs": terms_paragraphs(config),
+        "version": config.terms.version,
+        "first_name": accounts.first_name(patient.full_name),
+        "error": "",
+    }
+    return aiohttp_jinja2.render_template("patient/terms.html", request, context)
+
+
+async def accept_terms(request: web.Request) -> web.StreamResponse:
+    patient = await require_patient(request)
+    form = await form_dict(request)
+    config = request.app[CONFIG]
+    if form.get("accept") != "yes":
+        context = {
+            "paragraphs": terms_paragraphs(config),
+            "version": config.terms.version,
+            "first_name": accounts.first_name(patient.full_name),
+            "error": "Para continuar, marque que você leu e aceita os termos de uso.",
+        }
+        return aiohttp_jinja2.render_template("patient/terms.html", request, context, status=422)
+    store = request.app[STORE]
+    if form.get("version") == config.terms.version:
+        store.record_consent(patient.id, config.terms.version)
+    else:  # the terms changed while the page was open: show the new text
+        raise web.HTTPSeeOther("/paciente/termos")
+    await request.app[VISITS].join(patient.id, priority_for(patient.birth_date, date.today()))
+    raise web.HTTPSeeOther("/paciente/fila")
+
+
+async def waiting_page(request: web.Request) -> web.StreamResponse:
+    patient = await require_patient(request)
+    ticket = request.app[STORE].active_ticket(patient.id)
+    if ticket is None or ticket.state is not State.WAITING:
+        target = _next_page(request, patient.id)
+        if target != "/paciente/fila":
+            raise web.HTTPSeeOther(target)
+    return aiohttp_jinja2.render_template(
+        "patient/waiting.html", request, {"first_name": accounts.first_name(patient.full_name)}
+    )
+
+
+async def call_page(request: web.Request) -> web.StreamResponse:
+    patient = await require_patient(request)
+    ticket = request.app[STORE].active_ticket(patient.id)
+    if ticket is None or ticket.state is State.WAITING:
+        raise web.HTTPSeeOther(_next_page(request, patient.id))
+    context = {
+        "role": "patient",
+        "ice_servers": ice_servers_json(request.app[CONFIG]),
+        "after_call": "/paciente/avaliacao",
+        "remote_label": "Profissional de saúde",
+    }
+    return aiohttp_jinja2.render_template("call.html", request, context)
+
+
+async def rating_page(request: web.Request) -> web.StreamResponse:
+    patient = await require_patient(request)
+    if request.app[STORE].ticket_to_rate(patient.id) is None:
+        raise web.HTTPSeeOther(_next_page(request, patient.id))
+    return aiohttp_jinja2.render_template(
+        "patient/rating.html", request, {"values": {}, "errors": {}}
+    )
+
+
+async def rate(request: web.Request) -> web.StreamResponse:
+    patient = await require_patient(request)
+    store = request.app[STORE]
+    ticket = store.ticket_to_rate(patient.id)
+    if ticket is None:
+        raise web.HTTPSeeOther(_next_page(request, patient.id))
+    form = await form_dict(request)
+    errors: dict[str, str] = {}
+    stars = form.get("rating", "")
+    if stars not in {"1", "2", "3", "4", "5"}:
+        errors["rating"] = "Escolha de 1 a 5 estrelas."
+    comment = form.get("comment", "").strip()
+    if len(comment) > MAX_COMMENT:
+        errors["comment"] = f"O comentário pode ter no máximo {MAX_COMMENT} caracteres."
+    if errors:
+        return aiohttp_jinja2.render_template(
+            "patient/rating.html", request, {"values": form, "errors": errors}, status=422
+        )
+    store.rate(ticket.id, int(stars), comment)
+    return aiohttp_jinja2.render_template("patient/thanks.html", request, {})

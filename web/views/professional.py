@@ -1,0 +1,131 @@
+"""Professional pages: registration, log in/out, the waiting list, take-next and the call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from web import accounts
+from web.identity import caller, require_professional, sign_in_staff
+from web.keys import CONFIG, STORE, VISITS
+from web.store import EmailTaken
+from web.views.common import form_dict, ice_servers_json
+
+NOBODY_WAITING = "Não há ninguém aguardando no momento."
+
+
+def _register_context(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    safe = {k: v for k, v in values.items() if not k.startswith("password")}
+    return {
+        "values": safe,
+        "errors": errors,
+        "council_options": [(k, f"{k} — {v}") for k, v in accounts.COUNCILS.items()],
+        "uf_options": [(uf, uf) for uf in accounts.UFS],
+    }
+
+
+async def register_form(request: web.Request) -> web.Response:
+    return aiohttp_jinja2.render_template(
+        "professional/register.html", request, _register_context({}, {})
+    )
+
+
+async def register(request: web.Request) -> web.Response:
+    form = await form_dict(request)
+    parsed, errors = accounts.validate_professional(form)
+    if parsed is not None:
+        try:
+            request.app[STORE].create_staff(
+                name=parsed.name,
+                email=parsed.email,
+                council=parsed.council,
+                council_number=parsed.council_number,
+                council_uf=parsed.council_uf,
+                password_hash=accounts.hash_password(parsed.password),
+                role="professional",
+                status="pending",
+            )
+        except EmailTaken:
+            errors = {"email": "Já existe um cadastro com este e-mail. Entre com a sua senha."}
+        else:
+            return aiohttp_jinja2.render_template("professional/registered.html", request, {})
+    return aiohttp_jinja2.render_template(
+        "professional/register.html", request, _register_context(form, errors), status=422
+    )
+
+
+def _login(request: web.Request, email: str, error: str, status: int) -> web.Response:
+    return aiohttp_jinja2.render_template(
+        "professional/login.html", request, {"email": email, "error": error}, status=status
+    )
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    who = await caller(request)
+    if who.professional is not None:
+        raise web.HTTPSeeOther("/profissional")
+    return _login(request, "", "", 200)
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await form_dict(request)
+    email = form.get("email", "").strip().lower()
+    password = form.get("password", "")
+    staff = request.app[STORE].staff_by_email(email)
+    if staff is None or not accounts.verify_password(staff.password_hash, password):
+        return _login(request, email, "E-mail ou senha incorretos.", 401)
+    if staff.status == "pending":
+        return _login(
+            request, email, "Seu cadastro ainda aguarda a aprovação de um administrador.", 403
+        )
+    if staff.status != "approved":
+        return _login(request, email, "Este cadastro está desativado.", 403)
+    await sign_in_staff(request, staff)
+    raise web.HTTPSeeOther("/admin" if staff.is_admin else "/profissional")
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    session = await get_session(request)
+    session.pop("staff_id", None)
+    raise web.HTTPSeeOther("/profissional/entrar")
+
+
+async def dashboard(request: web.Request) -> web.StreamResponse:
+    staff = await require_professional(request)
+    if request.app[STORE].current_call(staff.id) is not None:
+        raise web.HTTPSeeOther("/profissional/consulta")
+    session = await get_session(request)
+    notice = session.pop("notice", "")
+    return aiohttp_jinja2.render_template(
+        "professional/dashboard.html",
+        request,
+        {"staff": staff, "notice": notice},
+    )
+
+
+async def take_next(request: web.Request) -> web.StreamResponse:
+    staff = await require_professional(request)
+    ticket = await request.app[VISITS].take_next(staff)
+    if ticket is None:
+        session = await get_session(request)
+        session["notice"] = NOBODY_WAITING
+        raise web.HTTPSeeOther("/profissional")
+    raise web.HTTPSeeOther("/profissional/consulta")
+
+
+async def call_page(request: web.Request) -> web.StreamResponse:
+    staff = await require_professional(request)
+    ticket = request.app[STORE].current_call(staff.id)
+    if ticket is None:
+        raise web.HTTPSeeOther("/profissional")
+    patient = request.app[STORE].patient(ticket.patient_id)
+    context = {
+        "role": "professional",
+        "ice_servers": ice_servers_json(request.app[CONFIG]),
+        "after_call": "/profissional",
+        "remote_label": patient.full_name if patient else "Paciente",
+    }
+    return aiohttp_jinja2.render_template("call.html", request, context)
