@@ -1,0 +1,151 @@
+"""A whole visit through the pages, in two real Chromium contexts with fake camera and mic."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import Server
+from tests.support import make_cpf
+
+STATS_JS = """
+async () => {
+  const call = window.atendeCall;
+  if (!call) return null;
+  const out = {framesDecoded: 0, frameWidth: 0, audioBytes: 0};
+  (await call.pc.getStats()).forEach((r) => {
+    if (r.type !== "inbound-rtp") return;
+    if (r.kind === "video") {
+      out.framesDecoded = r.framesDecoded || 0;
+      out.frameWidth = r.frameWidth || 0;
+    } else if (r.kind === "audio") {
+      out.audioBytes = r.bytesReceived || 0;
+    }
+  });
+  return out;
+}
+"""
+
+
+def stats(page: Page) -> dict[str, Any]:
+    return page.evaluate(STATS_JS) or {"framesDecoded": 0, "frameWidth": 0, "audioBytes": 0}
+
+
+def wait_first_frame(pages: dict[str, Page], since: float, timeout: float = 30.0) -> dict[str, float]:
+    """Seconds from `since` until each page decoded its first remote video frame."""
+    first: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while len(first) < len(pages):
+        assert time.monotonic() < deadline, f"no remote video on {set(pages) - set(first)}"
+        for name, page in pages.items():
+            if name not in first and stats(page)["framesDecoded"] > 0:
+                first[name] = time.monotonic() - since
+        time.sleep(0.05)
+    return first
+
+
+def assert_media_flows(page: Page) -> None:
+    """framesDecoded and audio bytes grow between two readings; the video has a size."""
+    before = stats(page)
+    page.wait_for_timeout(1500)
+    after = stats(page)
+    assert after["framesDecoded"] > before["framesDecoded"], (before, after)
+    assert after["frameWidth"] > 0
+    assert after["audioBytes"] > before["audioBytes"], (before, after)
+
+
+def register_professional(page: Page, server: Server) -> None:
+    page.goto(server.url + "/profissional/cadastro")
+    page.get_by_label("Nome completo").fill("Ana Beatriz Souza")
+    page.get_by_label("E-mail").fill("ana.souza@clinica.example")
+    page.get_by_label("Conselho").select_option("CRM")
+    page.get_by_label("Número").fill("123456")
+    page.get_by_label("UF").select_option("DF")
+    page.get_by_label("Senha (mínimo 10 caracteres)").fill("senha-da-ana-123")
+    page.get_by_label("Repita a senha").fill("senha-da-ana-123")
+    page.get_by_role("button", name="Enviar cadastro").click()
+    expect(page.get_by_role("heading", name="Cadastro recebido")).to_be_visible()
+
+
+def log_in(page: Page, server: Server, email: str, password: str) -> None:
+    page.goto(server.url + "/profissional/entrar")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Senha").fill(password)
+    page.get_by_role("button", name="Entrar").click()
+
+
+def test_a_whole_visit(browser: Browser, server: Server) -> None:
+    # The professional registers and an admin approves them, all through the pages.
+    staff_ctx = browser.new_context(locale="pt-BR")
+    pro = staff_ctx.new_page()
+    register_professional(pro, server)
+    log_in(pro, server, "ana.souza@clinica.example", "senha-da-ana-123")
+    expect(pro.get_by_role("alert")).to_contain_text("aguarda a aprovação")
+    log_in(pro, server, server.admin_email, server.admin_password)
+    expect(pro.get_by_role("heading", name="Administração")).to_be_visible()
+    pro.get_by_role("row", name="Ana Beatriz Souza").get_by_role("button", name="Aprovar").click()
+    expect(pro.get_by_text("Nenhum cadastro pendente.")).to_be_visible()
+    pro.get_by_role("button", name="Sair").click()
+    log_in(pro, server, "ana.souza@clinica.example", "senha-da-ana-123")
+    expect(pro.get_by_role("heading", name="Pacientes aguardando")).to_be_visible()
+
+    # The patient registers, accepts the terms and sees position 1.
+    patient_ctx = browser.new_context(locale="pt-BR")
+    patient = patient_ctx.new_page()
+    patient.goto(server.url + "/")
+    patient.get_by_role("link", name="Sou paciente").click()
+    patient.get_by_label("CPF").fill("123.456.789-00")  # wrong check digits first
+    patient.get_by_label("Nome completo").fill("Joana Maria Pereira")
+    patient.get_by_label("Data de nascimento").fill("1985-07-21")
+    patient.get_by_label("Telefone (com DDD)").fill("(61) 98888-7777")
+    patient.get_by_role("button", name="Continuar").click()
+    expect(patient.locator("#cpf-error")).to_have_text("CPF inválido. Confira os 11 números.")
+    patient.get_by_label("CPF").fill(make_cpf(987654321))
+    patient.get_by_role("button", name="Continuar").click()
+    expect(patient.get_by_role("heading")).to_contain_text("Leia os termos de uso")
+    patient.get_by_label("Li e aceito os termos de uso").check()
+    patient.get_by_role("button", name="Aceitar e entrar na fila").click()
+    expect(patient.locator("#position")).to_have_text("1º")
+
+    # The professional sees her (first name only) and takes her.
+    expect(pro.locator("#waiting-list")).to_contain_text("Joana")
+    expect(pro.locator("#waiting-list")).not_to_contain_text("Pereira")
+    clicked = time.monotonic()
+    pro.get_by_role("button", name="Atender próximo").click()
+    expect(pro).to_have_url(server.url + "/profissional/consulta")
+    expect(patient).to_have_url(server.url + "/paciente/consulta", timeout=10_000)
+
+    first = wait_first_frame({"professional": pro, "patient": patient}, since=clicked)
+    print(
+        "\ntime from 'Atender próximo' to first remote frame: "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in first.items())
+    )
+    assert_media_flows(pro)
+    assert_media_flows(patient)
+    expect(patient.locator("#call-status")).to_have_text("Conectado.")
+
+    # The professional ends the call; the patient lands on the rating page.
+    pro.get_by_role("button", name="Encerrar atendimento").click()
+    expect(pro).to_have_url(server.url + "/profissional", timeout=10_000)
+    expect(patient).to_have_url(server.url + "/paciente/avaliacao", timeout=10_000)
+    patient.locator("label[for=rating-4]").click()  # the fourth star button
+    expect(patient.get_by_role("radio", name="4 estrelas")).to_be_checked()
+    patient.get_by_label("Comentário (opcional)").fill("Muito atenciosa, obrigada!")
+    patient.get_by_role("button", name="Enviar avaliação").click()
+    expect(patient.get_by_role("heading")).to_have_text("Obrigado pela sua avaliação!")
+
+    with sqlite3.connect(server.database) as db:
+        row = db.execute(
+            "SELECT t.state, t.rating, t.comment, t.started_at, t.ended_at, t.end_reason, s.email"
+            " FROM tickets t JOIN staff s ON s.id = t.professional_id"
+        ).fetchone()
+    state, rating, comment, started, ended, reason, email = row
+    assert (state, rating, comment) == ("ended", 4, "Muito atenciosa, obrigada!")
+    assert email == "ana.souza@clinica.example"
+    assert started is not None and ended > started
+    assert reason == "professional_hangup"
+    staff_ctx.close()
+    patient_ctx.close()
