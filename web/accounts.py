@@ -64,10 +64,7 @@ def parse_birth_date(raw: str, today: date) -> date | None:
     raw = raw.strip()
     m = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", raw)
     try:
-        if m:
-            born = date(int(m[3]), int(m[2]), int(m[1]))
-        else:
-            born = date.fromisoformat(raw)
+        born = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(raw)
     except ValueError:
         return None
     if born > today or born.year < today.year - 130:
@@ -159,9 +156,9 @@ def validate_professional(form: dict[str, str]) -> tuple[ProfessionalForm | None
     if len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = f"A senha precisa ter pelo menos {MIN_PASSWORD_LENGTH} caracteres."
     elif len(password) > 1024:
-        errors["password"] = "Senha longa demais."
+        errors["password"] = "Senha longa demais."  # noqa: S105 (a message)
     elif password != form.get("password_confirm", ""):
-        errors["password_confirm"] = "As senhas não são iguais."
+        errors["password_confirm"] = "As senhas não são iguais."  # noqa: S105 (a message)
     if errors:
         return None, errors
     return ProfessionalForm(name, email, council, number, uf, password), errors

@@ -163,7 +163,7 @@ def _validate(config: Config) -> None:
 
 def parse_config(data: dict[str, Any], base_dir: Path) -> Config:
     """Build and validate a Config from a parsed TOML document."""
-    config = dataclasses.replace(_build("", data, Config), base_dir=base_dir)
+    config: Config = dataclasses.replace(_build("", data, Config), base_dir=base_dir)
     _validate(config)
     return config
 

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
-from cryptography.fernet import Fernet
 from aiohttp_session import Session, get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from cryptography.fernet import Fernet
 
 from web.config import Config, ConfigError
 
@@ -74,7 +74,7 @@ def sessions(config: Config) -> Callable[..., Awaitable[web.StreamResponse]]:
         httponly=True,
         samesite="Lax",
     )
-    return session_middleware(storage)  # type: ignore[no-any-return]
+    return session_middleware(storage)
 
 
 def csrf_token(session: Session) -> str:
@@ -99,9 +99,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
             form = await request.post()
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
-        if not (
-            isinstance(expected, str) and sent and hmac.compare_digest(expected, sent)
-        ):
+        if not (isinstance(expected, str) and sent and hmac.compare_digest(expected, sent)):
             raise web.HTTPForbidden(
                 text="A página expirou. Volte, recarregue a página e tente de novo.",
             )

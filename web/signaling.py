@@ -33,8 +33,10 @@ PROFESSIONAL_MESSAGES: dict[str, dict[str, type]] = {
 }
 
 OFFER_ERRORS_PT = {
-    "no_common_codec": "Seu navegador não oferece um formato de vídeo ou áudio que o serviço aceite. "
-    "Tente com o Chrome, o Firefox ou o Safari atualizados.",
+    "no_common_codec": (
+        "Seu navegador não oferece um formato de vídeo ou áudio que o serviço aceite. "
+        "Tente com o Chrome, o Firefox ou o Safari atualizados."
+    ),
     "no_media": "Não foi possível usar câmera nem microfone nesta conexão.",
 }
 OFFER_ERROR_DEFAULT_PT = "Não foi possível iniciar a conexão de vídeo. Recarregue a página."
@@ -102,7 +104,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             if msg.type == WSMsgType.TEXT:
                 await _dispatch(request.app, conn, msg.data)
             elif msg.type == WSMsgType.BINARY:
-                await send_json(ws, _error("invalid_message", "Mensagens binárias não são aceitas."))
+                error = _error("invalid_message", "Mensagens binárias não são aceitas.")
+                await send_json(ws, error)
     finally:
         hub.remove(key, ws)
     return ws

@@ -140,7 +140,7 @@ def _patient(row: sqlite3.Row) -> Patient:
 
 
 def _staff(row: sqlite3.Row) -> Staff:
-    return Staff(**{k: row[k] for k in row.keys() if k != "created_at"})
+    return Staff(**{k: row[k] for k in row.keys() if k != "created_at"})  # noqa: SIM118
 
 
 def _ticket(row: sqlite3.Row) -> Ticket:

@@ -34,7 +34,9 @@ def stats(page: Page) -> dict[str, Any]:
     return page.evaluate(STATS_JS) or {"framesDecoded": 0, "frameWidth": 0, "audioBytes": 0}
 
 
-def wait_first_frame(pages: dict[str, Page], since: float, timeout: float = 30.0) -> dict[str, float]:
+def wait_first_frame(
+    pages: dict[str, Page], since: float, timeout: float = 30.0
+) -> dict[str, float]:
     """Seconds from `since` until each page decoded its first remote video frame."""
     first: dict[str, float] = {}
     deadline = time.monotonic() + timeout
@@ -109,6 +111,14 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     patient.get_by_label("Li e aceito os termos de uso").check()
     patient.get_by_role("button", name="Aceitar e entrar na fila").click()
     expect(patient.locator("#position")).to_have_text("1º")
+
+    # The same patient opens a second tab: it takes over, the first one says why it stopped.
+    second_tab = patient_ctx.new_page()
+    second_tab.goto(server.url + "/paciente/fila")
+    expect(second_tab.locator("#position")).to_have_text("1º")
+    expect(patient.locator("#status")).to_contain_text("aberta em outra aba")
+    patient.close()
+    patient = second_tab
 
     # The professional sees her (first name only) and takes her.
     expect(pro.locator("#waiting-list")).to_contain_text("Joana")

@@ -52,7 +52,12 @@ async def test_existing_cpf_leads_to_lookup(client: TestClient) -> None:
         client,
         "/paciente",
         "/paciente/cadastro",
-        {"cpf": cpf, "full_name": "Outra Pessoa", "birth_date": "1990-05-17", "phone": "61999998888"},
+        {
+            "cpf": cpf,
+            "full_name": "Outra Pessoa",
+            "birth_date": "1990-05-17",
+            "phone": "61999998888",
+        },
     )
     html = await resp.text()
     assert "Este CPF já está cadastrado" in html

@@ -17,14 +17,16 @@ async def open_ws(client: TestClient, role: str):
     return await client.ws_connect(f"/ws?role={role}", origin=origin(client))
 
 
-async def next_of(ws, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+async def next_of(ws, kind: str, wait_s: float = 5.0) -> dict[str, Any]:
     """The next message of a type (others are skipped)."""
+
     async def wait() -> dict[str, Any]:
         while True:
             message = await ws.receive_json()
             if message["type"] == kind:
                 return message
-    return await asyncio.wait_for(wait(), timeout)
+
+    return await asyncio.wait_for(wait(), wait_s)
 
 
 async def test_upgrade_needs_same_origin_and_a_session(client: TestClient) -> None:
@@ -120,5 +122,3 @@ async def test_bad_offer_keeps_the_place(aiohttp_client, client: TestClient) -> 
     assert "Recarregue a página" in error["message"] or "navegador" in error["message"]
     resp = await patient.get("/paciente/consulta")
     assert resp.status == 200  # still in the visit
-
-

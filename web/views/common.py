@@ -16,9 +16,7 @@ MAX_FIELD = 4096
 async def form_dict(request: web.Request) -> dict[str, str]:
     """The posted form as plain strings (files and over-long values are dropped)."""
     form = await request.post()
-    return {
-        k: v for k, v in form.items() if isinstance(v, str) and len(v) <= MAX_FIELD
-    }
+    return {k: v for k, v in form.items() if isinstance(v, str) and len(v) <= MAX_FIELD}
 
 
 def terms_paragraphs(config: Config) -> list[str]:

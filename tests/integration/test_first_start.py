@@ -1,0 +1,29 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support import make_config
+from web.accounts import verify_password
+from web.cli import _first_admin
+from web.store import Store
+
+
+def test_first_start_creates_an_admin_and_prints_the_password_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path)
+    _first_admin(config)
+    shown = capsys.readouterr().out
+    password = re.search(r"Senha:\s+(\S+)", shown)
+    assert password and "admin@atende.local" in shown
+    store = Store(config.database_path)
+    admin = store.staff_by_email("admin@atende.local")
+    assert admin is not None and admin.is_admin and admin.status == "approved"
+    assert verify_password(admin.password_hash, password.group(1))
+    store.close()
+    _first_admin(config)  # the second start prints nothing
+    assert "Senha" not in capsys.readouterr().out
+    assert (
+        password.group(1) not in (Path(__file__).parent.parent.parent / "config.toml").read_text()
+    )
