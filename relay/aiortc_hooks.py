@@ -1,0 +1,175 @@
+"""Every use of aiortc's and aioice's semi-private names, in one place (written for aiortc 1.16.0).
+
+tests/relay/test_aiortc_hooks.py fails loudly if an upgrade moves any of them. The names:
+
+- aiortc.rtcrtpreceiver.decoder_worker(loop, input_q, output_q, decode_error): module-level
+  function run in the "<kind>-decoder" thread that RTCRtpReceiver.receive() starts (looked up as a
+  module global at that moment). output_q is the RemoteStreamTrack's queue. Replaced by a wrapper
+  that tells get_decoder (below), through a thread-local, which receiver it decodes for.
+- aiortc.rtcrtpreceiver.get_decoder(codec): module global the decoder thread calls whenever the
+  codec changes. Replaced: for a track registered as passthrough it returns a PassthroughDecoder,
+  whose decode() returns the encoded frame as an av.Packet instead of decoded frames.
+- RemoteStreamTrack._queue: the asyncio.Queue the decoder thread fills; the key of the registry.
+- RTCRtpSender._send_keyframe(): called by the sender when a PLI/FIR arrives; on the packet path
+  (track.recv() returns av.Packet) it does nothing. Shadowed per sender by an instance attribute.
+- RTCRtpSender.__encoder (mangled _RTCRtpSender__encoder): the encoder object; read only, so
+  tests can prove nothing was encoded (a VP8 encoder that only packed has codec None).
+- RTCRtpReceiver._send_rtcp_pli(media_ssrc): sends a Picture Loss Indication upstream.
+- aiortc.rtcpeerconnection.is_codec_compatible(a, b): aiortc's own codec matching rule (mime,
+  clock rate and, for H.264, packetization-mode and profile), reused to inspect offers.
+- aioice.ice.get_host_addresses(use_ipv4, use_ipv6): module global used by Connection
+  .gather_candidates(); it always leaves out 127.0.0.1. Replaced by a function that returns the
+  addresses set with gather_on() in the current context (contextvars: the relay's gathering and a
+  test client's gathering can use different addresses in one process), else the original result.
+"""
+
+import asyncio
+import contextlib
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import aioice.ice
+import aiortc
+import aiortc.rtcpeerconnection
+import aiortc.rtcrtpreceiver
+from aiortc import MediaStreamTrack, RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender
+
+from relay.passthrough import PassthroughDecoder
+
+AIORTC_VERSION = "1.16.0"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _DecoderChoice:
+    """How to decode one registered receiver track, and whom to tell when a decoder is made."""
+
+    passthrough: bool
+    on_decoder: Callable[[bool], None]
+
+
+_registry: "weakref.WeakKeyDictionary[asyncio.Queue[Any], _DecoderChoice]" = (
+    weakref.WeakKeyDictionary()
+)
+_registry_lock = threading.Lock()
+_thread_choice = threading.local()
+_gather_addresses: ContextVar[tuple[str, ...] | None] = ContextVar(
+    "atende_gather_addresses", default=None
+)
+_install_lock = threading.Lock()
+_originals: dict[str, Callable[..., Any]] = {}
+
+
+def register_receiver_track(
+    track: MediaStreamTrack, *, passthrough: bool, on_decoder: Callable[[bool], None]
+) -> None:
+    """Choose how the receiver of a remote track decodes; call before its receiver starts.
+
+    on_decoder(passthrough) runs on the event loop each time a decoder is made for the track.
+    """
+    queue = getattr(track, "_queue", None)
+    if not isinstance(queue, asyncio.Queue):
+        raise TypeError("not an aiortc RemoteStreamTrack")
+    with _registry_lock:
+        _registry[queue] = _DecoderChoice(passthrough, on_decoder)
+
+
+def _decoder_worker(
+    loop: asyncio.AbstractEventLoop,
+    input_q: Any,
+    output_q: "asyncio.Queue[Any]",
+    decode_error: threading.Event,
+) -> None:
+    """aiortc's decoder thread, told which registered track (if any) it decodes for."""
+    with _registry_lock:
+        choice = _registry.get(output_q)
+    _thread_choice.value = None if choice is None else (loop, choice)
+    try:
+        _originals["decoder_worker"](loop, input_q, output_q, decode_error)
+    finally:
+        _thread_choice.value = None
+
+
+def _get_decoder(codec: RTCRtpCodecParameters) -> Any:
+    """A PassthroughDecoder for passthrough tracks, aiortc's decoder for the others."""
+    current: tuple[asyncio.AbstractEventLoop, _DecoderChoice] | None = getattr(
+        _thread_choice, "value", None
+    )
+    if current is None:
+        return _originals["get_decoder"](codec)
+    loop, choice = current
+    decoder: Any
+    if choice.passthrough:
+        decoder = PassthroughDecoder(codec.name, codec.clockRate)
+    else:
+        decoder = _originals["get_decoder"](codec)
+    with contextlib.suppress(RuntimeError):  # the loop is already closed: nobody to tell
+        loop.call_soon_threadsafe(choice.on_decoder, choice.passthrough)
+    return decoder
+
+
+@contextlib.contextmanager
+def gather_on(addresses: Sequence[str]) -> Iterator[None]:
+    """Within this context, aioice gathers host candidates on exactly these addresses.
+
+    An empty sequence keeps aioice's default (every interface except loopback). Tasks created
+    inside the context (aiortc's gathering tasks) inherit it.
+    """
+    token = _gather_addresses.set(tuple(addresses) or None)
+    try:
+        yield
+    finally:
+        _gather_addresses.reset(token)
+
+
+def _get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    """aioice's host address lookup, overridden by gather_on()."""
+    chosen = _gather_addresses.get()
+    if chosen is None:
+        result: list[str] = _originals["get_host_addresses"](use_ipv4, use_ipv6)
+        return result
+    return [a for a in chosen if (use_ipv6 if ":" in a else use_ipv4)]
+
+
+def install() -> None:
+    """Install the decoder and host-address hooks (process-wide; idempotent)."""
+    with _install_lock:
+        if _originals:
+            return
+        if aiortc.__version__ != AIORTC_VERSION:
+            logger.warning(
+                "aiortc %s found, hooks written for %s", aiortc.__version__, AIORTC_VERSION
+            )
+        _originals["decoder_worker"] = aiortc.rtcrtpreceiver.decoder_worker
+        _originals["get_decoder"] = aiortc.rtcrtpreceiver.get_decoder  # type: ignore[attr-defined]
+        _originals["get_host_addresses"] = aioice.ice.get_host_addresses
+        # setattr: the replacements deliberately differ from the typed originals.
+        setattr(aiortc.rtcrtpreceiver, "decoder_worker", _decoder_worker)  # noqa: B010
+        setattr(aiortc.rtcrtpreceiver, "get_decoder", _get_decoder)  # noqa: B010
+        setattr(aioice.ice, "get_host_addresses", _get_host_addresses)  # noqa: B010
+
+
+def set_keyframe_request_handler(sender: RTCRtpSender, handler: Callable[[], None]) -> None:
+    """Call handler (instead of nothing) when the sender's remote asks for a keyframe."""
+    setattr(sender, "_send_keyframe", handler)  # noqa: B010 (an instance attribute shadows the method)
+
+
+def sender_encoder(sender: RTCRtpSender) -> Any:
+    """The sender's encoder object, or None before its first frame."""
+    return getattr(sender, "_RTCRtpSender__encoder")  # noqa: B009 (name-mangled private)
+
+
+async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
+    """Send a Picture Loss Indication for media_ssrc to the browser sending to receiver."""
+    await receiver._send_rtcp_pli(media_ssrc)
+
+
+def codec_compatible(a: RTCRtpCodecParameters, b: RTCRtpCodecParameters) -> bool:
+    """aiortc's rule for whether two codec descriptions can talk to each other."""
+    return aiortc.rtcpeerconnection.is_codec_compatible(a, b)

@@ -1,0 +1,42 @@
+"""Settings of the media relay: ICE servers, host addresses, allowed remote networks, codecs."""
+
+import ipaddress
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IceServer:
+    """A STUN or TURN server the relay itself uses to gather candidates."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    """How the relay gathers candidates, which remote candidates it takes, which codecs it forwards.
+
+    ice_servers: STUN/TURN servers the relay uses (usually none: the relay is the public end).
+    host_addresses: local addresses to gather host candidates on; () means every interface
+        (aioice's default, which leaves out 127.0.0.1). Tests use ("127.0.0.1",).
+    remote_networks: CIDRs; remote candidates outside them, and mDNS ".local" candidates, are
+        dropped from an offer before ICE starts; () accepts any address (and resolves mDNS).
+    video_codecs / audio_codecs: MIME subtypes the relay forwards, in order of preference.
+    """
+
+    ice_servers: tuple[IceServer, ...] = ()
+    host_addresses: tuple[str, ...] = ()
+    remote_networks: tuple[str, ...] = ()
+    video_codecs: tuple[str, ...] = ("VP8", "H264")
+    audio_codecs: tuple[str, ...] = ("opus", "PCMU", "PCMA")
+
+    def __post_init__(self) -> None:
+        for address in self.host_addresses:
+            ipaddress.ip_address(address)  # ValueError for a host name or a typo
+        for network in self.remote_networks:
+            ipaddress.ip_network(network, strict=False)
+
+    def codecs_for(self, kind: str) -> tuple[str, ...]:
+        """The preferred codec names for a media kind ("audio" or "video")."""
+        return self.video_codecs if kind == "video" else self.audio_codecs

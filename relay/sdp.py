@@ -1,0 +1,125 @@
+"""Inspect a browser's offer before aiortc sees it: size, shape, ICE, DTLS, codecs, candidates."""
+
+import ipaddress
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiortc.sdp import SessionDescription
+
+from relay.codecs import forwardable, is_rtx, subtype
+from relay.config import RelayConfig
+from relay.errors import OfferError
+
+MAX_OFFER_BYTES = 64 * 1024
+MEDIA_KINDS = ("audio", "video")
+
+_SDP_LINE = re.compile(r"[a-z]=")
+_CANDIDATE_PREFIX = "a=candidate:"
+
+logger = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An offer that passed inspection.
+
+    sdp: the offer text to give aiortc (remote candidates outside the allowed networks removed).
+    kinds: the kind of each audio/video m-line, in order (one transceiver is prepared for each).
+    """
+
+    sdp: str
+    kinds: tuple[str, ...]
+
+
+def inspect_offer(text: object, config: RelayConfig) -> Offer:
+    """Check that the relay can answer this offer; raise OfferError with a code if not."""
+    _check_is_sdp(text)
+    assert isinstance(text, str)
+    filtered = filter_candidates(text, config.remote_networks)
+    try:
+        description = SessionDescription.parse(filtered)
+    except Exception as exc:  # aiortc's parser fails with assert, KeyError, ValueError...
+        raise OfferError("invalid_sdp", "The offer is not valid SDP.") from exc
+
+    mids = {m.rtp.muxId for m in description.media}
+    for group in description.group:
+        if not set(group.items) <= mids:  # aiortc would fail half-way through applying it
+            raise OfferError("invalid_sdp", f"The offer's {group.semantic} group is inconsistent.")
+    media = [m for m in description.media if m.kind in MEDIA_KINDS]
+    active = [m for m in media if m.port != 0]
+    if not active:
+        raise OfferError("no_media", "The offer has no audio or video.")
+    for kind in MEDIA_KINDS:
+        if sum(1 for m in media if m.kind == kind) > 1:
+            raise OfferError("too_many_media", f"The offer has more than one {kind} stream.")
+    for m in active:
+        if m.ice is None or not m.ice.usernameFragment or not m.ice.password:
+            raise OfferError("missing_ice", "The offer has no ICE username or password.")
+        if m.dtls is None or not m.dtls.fingerprints:
+            raise OfferError("missing_dtls", "The offer has no DTLS fingerprint or setup role.")
+        if not forwardable(m.kind, m.rtp.codecs, config.codecs_for(m.kind)):
+            raise OfferError(
+                "no_common_codec", f"The browser offers no {m.kind} codec the relay can forward."
+            )
+    if not any(m.ice_candidates for m in description.media):
+        raise OfferError(
+            "no_candidates", "The offer has no network address the relay is allowed to reach."
+        )
+    return Offer(sdp=filtered, kinds=tuple(m.kind for m in media))
+
+
+def answer_codecs(text: str) -> dict[str, str]:
+    """The codec (lowercase MIME subtype) the relay sends for each kind in its own answer."""
+    chosen: dict[str, str] = {}
+    for m in SessionDescription.parse(text).media:
+        codecs = [c for c in m.rtp.codecs if not is_rtx(c)]
+        if m.kind in MEDIA_KINDS and m.port != 0 and codecs:
+            chosen[m.kind] = subtype(codecs[0].mimeType)
+    return chosen
+
+
+def _check_is_sdp(text: object) -> None:
+    """Raise OfferError unless text is a string of SDP lines of acceptable size."""
+    if not isinstance(text, str) or not text.strip():
+        raise OfferError("not_sdp", "The offer is empty or is not text.")
+    if len(text) > MAX_OFFER_BYTES or len(text.encode("utf-8", "replace")) > MAX_OFFER_BYTES:
+        raise OfferError("too_large", f"The offer is larger than {MAX_OFFER_BYTES} bytes.")
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if lines[0].strip() != "v=0" or not all(_SDP_LINE.match(line) for line in lines):
+        raise OfferError("not_sdp", "The offer is not SDP.")
+
+
+def filter_candidates(text: str, networks: Sequence[str]) -> str:
+    """Drop a=candidate lines whose address is outside networks, and mDNS (.local) ones.
+
+    With no networks every candidate is kept. Line endings are normalised to CRLF.
+    """
+    if not networks:
+        return text
+    allowed = [ipaddress.ip_network(n, strict=False) for n in networks]
+    kept = []
+    dropped = 0
+    for line in text.splitlines():
+        if line.startswith(_CANDIDATE_PREFIX) and not _candidate_allowed(line, allowed):
+            dropped += 1
+            continue
+        kept.append(line)
+    if dropped:
+        logger.debug("dropped %d remote candidates outside the allowed networks", dropped)
+    return "\r\n".join(kept) + "\r\n"
+
+
+def _candidate_allowed(line: str, allowed: Sequence[Network]) -> bool:
+    """Whether a candidate line's address is a literal IP inside one of the allowed networks."""
+    fields = line[len(_CANDIDATE_PREFIX) :].split()
+    if len(fields) < 6:
+        return False
+    try:
+        address = ipaddress.ip_address(fields[4])
+    except ValueError:  # a hostname, mDNS "<uuid>.local" included: resolving it sends traffic
+        return False
+    return any(address in network for network in allowed)

@@ -1,0 +1,79 @@
+"""Fails loudly if an aiortc or aioice upgrade moves the semi-private names relay/ relies on."""
+
+import inspect
+
+import aioice.ice
+import aiortc
+import aiortc.rtcpeerconnection
+import aiortc.rtcrtpreceiver
+import pytest
+from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
+
+from relay import aiortc_hooks
+
+
+def parameters(function: object) -> list[str]:
+    assert callable(function)
+    return list(inspect.signature(function).parameters)
+
+
+def test_aiortc_is_the_pinned_version() -> None:
+    assert aiortc.__version__ == aiortc_hooks.AIORTC_VERSION == "1.16.0"
+
+
+def test_semi_private_names_have_the_expected_signatures() -> None:
+    aiortc_hooks.install()
+    original = aiortc_hooks._originals
+    assert parameters(original["decoder_worker"]) == [
+        "loop",
+        "input_q",
+        "output_q",
+        "decode_error",
+    ]
+    assert parameters(original["get_decoder"]) == ["codec"]
+    assert parameters(original["get_host_addresses"]) == ["use_ipv4", "use_ipv6"]
+    assert parameters(RTCRtpReceiver._send_rtcp_pli) == ["self", "media_ssrc"]
+    assert parameters(RTCRtpSender._send_keyframe) == ["self"]
+    assert parameters(aiortc.rtcpeerconnection.is_codec_compatible) == ["a", "b"]
+    # the receiver thread and the sender find these as module globals / attributes
+    source = inspect.getsource(aiortc.rtcrtpreceiver)
+    assert "target=decoder_worker" in source
+    assert "decoder = get_decoder(codec)" in source
+    assert "self._track._queue" in source
+    assert "self._send_keyframe()" in inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    assert "__encoder" in inspect.getsource(RTCRtpSender.__init__)
+    assert "get_host_addresses(" in inspect.getsource(aioice.ice.Connection.gather_candidates)
+    assert hasattr(RemoteStreamTrack("video"), "_queue")
+
+
+def test_install_is_idempotent() -> None:
+    aiortc_hooks.install()
+    installed = aiortc.rtcrtpreceiver.decoder_worker
+    aiortc_hooks.install()
+    assert aiortc.rtcrtpreceiver.decoder_worker is installed is aiortc_hooks._decoder_worker
+    assert aiortc.rtcrtpreceiver.get_decoder is aiortc_hooks._get_decoder  # type: ignore[attr-defined]
+    assert aioice.ice.get_host_addresses is aiortc_hooks._get_host_addresses
+    assert aiortc_hooks._originals["decoder_worker"] is not aiortc_hooks._decoder_worker
+
+
+def test_gather_on_scopes_the_host_addresses() -> None:
+    aiortc_hooks.install()
+    with aiortc_hooks.gather_on(("127.0.0.1", "::1")):
+        assert aioice.ice.get_host_addresses(True, False) == ["127.0.0.1"]
+        assert aioice.ice.get_host_addresses(True, True) == ["127.0.0.1", "::1"]
+    assert "127.0.0.1" not in aioice.ice.get_host_addresses(True, False)  # aioice's default
+
+
+@pytest.mark.asyncio
+async def test_sender_encoder_is_readable() -> None:
+    pc = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
+    try:
+        sender = pc.addTransceiver("video").sender
+        assert aiortc_hooks.sender_encoder(sender) is None
+        calls: list[None] = []
+        aiortc_hooks.set_keyframe_request_handler(sender, lambda: calls.append(None))
+        sender._send_keyframe()
+        assert calls == [None]
+    finally:
+        await pc.close()
