@@ -99,8 +99,10 @@ def create_app(config: Config, relay: Relay | None = None) -> web.Application:
         app[STORE] = store
         app[RELAY] = relay if relay is not None else Relay(relay_config(config))
         app[HUB] = Hub()
-        app[VISITS] = Visits(store, app[RELAY], app[HUB])
+        app[VISITS] = Visits(store, app[RELAY], app[HUB], config.queue, config.chat)
+        await app[VISITS].resume()
         yield
+        await app[VISITS].close()
         await app[RELAY].close()
         store.close()
 

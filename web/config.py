@@ -62,7 +62,18 @@ class RelaySettings:
 
 @dataclass(frozen=True)
 class QueueConfig:
+    priority_enabled: bool
     grace_seconds: int
+    no_show_seconds: int
+    call_grace_seconds: int
+    default_call_minutes_low: int
+    default_call_minutes_high: int
+
+
+@dataclass(frozen=True)
+class ChatConfig:
+    max_length: int
+    keep_after_call: bool
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,7 @@ class Config:
     ice: IceConfig
     relay: RelaySettings
     queue: QueueConfig
+    chat: ChatConfig
     # Folder that relative paths are resolved against (the config file's folder).
     base_dir: Path = field(default=Path("."), compare=False)
 
@@ -145,8 +157,14 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"server.log_level: must be one of {', '.join(sorted(_LOG_LEVELS))}")
     if config.session.max_age_hours < 1:
         raise ConfigError("session.max_age_hours: must be at least 1")
-    if config.queue.grace_seconds < 0:
-        raise ConfigError("queue.grace_seconds: must not be negative")
+    for name in ("grace_seconds", "no_show_seconds", "call_grace_seconds"):
+        if getattr(config.queue, name) < 1:
+            raise ConfigError(f"queue.{name}: must be at least 1")
+    low, high = config.queue.default_call_minutes_low, config.queue.default_call_minutes_high
+    if not 1 <= low <= high:
+        raise ConfigError("queue.default_call_minutes_low: must be between 1 and the high value")
+    if not 1 <= config.chat.max_length <= 10_000:
+        raise ConfigError("chat.max_length: must be between 1 and 10000")
     if not config.terms.version.strip():
         raise ConfigError("terms.version: must not be empty")
     if not config.path(config.terms.file).is_file():

@@ -22,35 +22,77 @@ class State(StrEnum):
 
 ACTIVE_STATES = (State.WAITING, State.CALLED, State.IN_CALL)
 
-# Allowed moves. A called ticket may go back to waiting (no-show, lost connection).
+# Allowed moves. A called or in-call ticket goes back to waiting (at the head) when the
+# patient did not show up or the professional's connection was lost.
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.WAITING: frozenset({State.CALLED, State.LEFT}),
     State.CALLED: frozenset({State.IN_CALL, State.WAITING, State.ENDED, State.LEFT}),
-    State.IN_CALL: frozenset({State.ENDED}),
+    State.IN_CALL: frozenset({State.ENDED, State.WAITING}),
     State.ENDED: frozenset(),
     State.LEFT: frozenset(),
 }
 
 
 class Priority(IntEnum):
-    """Legal priority classes; lower is served first (Lei 13.466/2017, Lei 10.048/2000)."""
+    """Legal priority classes; lower is served first."""
 
-    SUPER = 0  # 80 years or more
-    PRIORITY = 1  # 60 years or more
+    SUPER = 0  # 80 years or more (Lei 13.466/2017)
+    PRIORITY = 1  # Lei 10.048/2000 as amended: 60+, pregnant, lactating, disability, ...
     NONE = 2
+
+
+# Conditions a patient may declare at check-in (Lei 10.048/2000, as amended by
+# Lei 13.146/2015 and Lei 14.626/2023). Age-based priority needs no declaration.
+DECLARABLE: dict[str, str] = {
+    "gestante": "Gestante",
+    "lactante": "Lactante",
+    "deficiencia": "Pessoa com deficiência",
+    "autismo": "Pessoa com transtorno do espectro autista",
+    "mobilidade": "Pessoa com mobilidade reduzida",
+    "crianca_colo": "Acompanhada de criança de colo",
+    "obesidade": "Pessoa com obesidade",
+    "doador_sangue": "Doador(a) de sangue",
+}
+AGE_REASONS = {"80+": "80 anos ou mais", "60+": "60 anos ou mais"}
 
 
 def can_move(current: State, target: State) -> bool:
     return target in TRANSITIONS[current]
 
 
-def priority_for(born: date, today: date) -> Priority:
+@dataclass(frozen=True)
+class PriorityDecision:
+    priority: Priority
+    reasons: tuple[str, ...]  # codes from AGE_REASONS and DECLARABLE
+
+    @property
+    def label(self) -> str:
+        texts = [AGE_REASONS.get(r) or DECLARABLE.get(r, r) for r in self.reasons]
+        return "; ".join(texts)
+
+
+def decide_priority(
+    born: date, today: date, declared: Iterable[str], *, enabled: bool = True
+) -> PriorityDecision:
+    """The priority class and its reasons; unknown declarations are ignored."""
+    if not enabled:
+        return PriorityDecision(Priority.NONE, ())
     age = age_on(born, today)
+    reasons: list[str] = []
     if age >= 80:
-        return Priority.SUPER
-    if age >= 60:
-        return Priority.PRIORITY
-    return Priority.NONE
+        reasons.append("80+")
+    elif age >= 60:
+        reasons.append("60+")
+    reasons += [code for code in DECLARABLE if code in set(declared)]
+    if age >= 80:
+        return PriorityDecision(Priority.SUPER, tuple(reasons))
+    if reasons:
+        return PriorityDecision(Priority.PRIORITY, tuple(reasons))
+    return PriorityDecision(Priority.NONE, ())
+
+
+def priority_for(born: date, today: date) -> Priority:
+    return decide_priority(born, today, ()).priority
 
 
 @dataclass(frozen=True)
@@ -59,14 +101,24 @@ class Waiting:
 
     ticket_id: int
     priority: Priority
-    seq: int  # arrival order (monotonic; a ticket sent back to the head gets a low one)
+    seq: int  # arrival order
+    requeued: bool = False  # sent back to the head (no-show, lost professional)
+
+
+def sort_key(w: Waiting) -> tuple[int, int, int, int]:
+    """Serving order: tickets sent back to the head first, then priority class, then arrival."""
+    return (0 if w.requeued else 1, int(w.priority), w.seq, w.ticket_id)
 
 
 def ordered(waiting: Iterable[Waiting]) -> list[Waiting]:
-    """Serving order: priority class first, then arrival."""
-    return sorted(waiting, key=lambda w: (w.priority, w.seq, w.ticket_id))
+    return sorted(waiting, key=sort_key)
 
 
 def positions(waiting: Iterable[Waiting]) -> dict[int, int]:
     """Ticket id -> position 1..n, without gaps."""
     return {w.ticket_id: i for i, w in enumerate(ordered(waiting), start=1)}
+
+
+def after_no_show(previous_no_shows: int) -> State:
+    """A called patient who never connected goes back to the head once, then is removed."""
+    return State.WAITING if previous_no_shows == 0 else State.LEFT

@@ -12,10 +12,10 @@ from aiohttp import WSMsgType, web
 from relay.errors import OfferError
 from web.hub import patient_key, send_json, staff_key
 from web.identity import caller
-from web.keys import HUB, STORE, VISITS
+from web.keys import CONFIG, HUB, STORE, VISITS
 from web.queue import State
 from web.security import origin_allowed
-from web.visits import Side
+from web.visits import REMOVAL_REASONS, Side
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,14 @@ PATIENT_MESSAGES: dict[str, dict[str, type]] = {
     "offer": {"sdp": str},
     "hangup": {},
     "leave": {},
+    "chat": {"text": str},
 }
 PROFESSIONAL_MESSAGES: dict[str, dict[str, type]] = {
     "offer": {"sdp": str},
     "hangup": {},
+    "chat": {"text": str},
+    "availability": {"available": bool},
+    "remove": {"ticket": int, "reason": str},
 }
 
 OFFER_ERRORS_PT = {
@@ -63,7 +67,8 @@ def parse_message(raw: str, allowed: dict[str, dict[str, type]]) -> dict[str, An
     if not isinstance(kind, str) or kind not in allowed:
         raise MessageError("unknown_type", "Tipo de mensagem desconhecido ou não permitido.")
     for name, expected in allowed[kind].items():
-        if not isinstance(message.get(name), expected):
+        value = message.get(name)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise MessageError("invalid_field", f"Campo '{name}' ausente ou inválido.")
     return message
 
@@ -98,6 +103,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         await send_json(old, {"type": "replaced"})
         await old.close(code=4000, message=b"replaced")
     conn = Connection(ws=ws, key=key, side=side, subject_id=subject_id)
+    visits = request.app[VISITS]
+    visits.page_opened(side, subject_id)
     try:
         await _greet(request.app, conn)
         async for msg in ws:
@@ -108,6 +115,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 await send_json(ws, error)
     finally:
         hub.remove(key, ws)
+        visits.page_closed(side, subject_id)
     return ws
 
 
@@ -122,15 +130,18 @@ async def _greet(app: web.Application, conn: Connection) -> None:
         state = ticket.state.value if ticket else "none"
         await send_json(conn.ws, {"type": "hello", "role": "patient", "state": state})
         if ticket is not None and ticket.state is State.WAITING:
-            place = visits.position(ticket.id)
-            if place is not None:
-                position, total = place
-                await send_json(conn.ws, {"type": "queue", "position": position, "waiting": total})
+            await visits.send_place(conn.subject_id)
     else:
-        call = store.current_call(conn.subject_id)
-        state = call.state.value if call else "none"
-        await send_json(conn.ws, {"type": "hello", "role": "professional", "state": state})
-        await send_json(conn.ws, visits.waiting_list())
+        staff = store.staff(conn.subject_id)
+        ticket = store.current_call(conn.subject_id)
+        state = ticket.state.value if ticket else "none"
+        hello = {"type": "hello", "role": "professional", "state": state}
+        await send_json(conn.ws, hello | {"available": bool(staff and staff.available)})
+        await visits.push_queue()  # professionals online changed: estimates too
+    if ticket is not None and ticket.state in (State.CALLED, State.IN_CALL):
+        history = visits.chat_history(ticket.id)
+        if history:
+            await send_json(conn.ws, {"type": "chat_history", "messages": history})
 
 
 async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
@@ -144,6 +155,11 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
     if conn.side == "patient":
         ticket = store.active_ticket(conn.subject_id)
     else:
+        staff = store.staff(conn.subject_id)
+        if staff is None or staff.status != "approved":  # deactivated since the page opened
+            await send_json(conn.ws, _error("forbidden", "Seu acesso foi desativado."))
+            await conn.ws.close()
+            return
         ticket = store.current_call(conn.subject_id)
     kind = message["type"]
 
@@ -170,3 +186,26 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
             return
         await visits.leave(ticket, "patient_left")
         await send_json(conn.ws, {"type": "left"})
+    elif kind == "chat":
+        text = message["text"].strip()
+        limit = app[CONFIG].chat.max_length
+        if ticket is None or ticket.state not in (State.CALLED, State.IN_CALL):
+            await send_json(conn.ws, _error("not_in_call", "Não há atendimento em andamento."))
+        elif not text or len(text) > limit:
+            await send_json(
+                conn.ws, _error("invalid_field", f"A mensagem deve ter de 1 a {limit} caracteres.")
+            )
+        else:
+            await visits.chat(ticket, conn.side, text)
+    elif kind == "availability":
+        staff = store.staff(conn.subject_id)
+        if staff is not None:
+            await visits.set_available(staff, message["available"])
+    elif kind == "remove":
+        staff = store.staff(conn.subject_id)
+        if message["reason"] not in REMOVAL_REASONS:
+            await send_json(conn.ws, _error("invalid_field", "Motivo de remoção desconhecido."))
+        elif staff is None or not await visits.remove(message["ticket"], message["reason"], staff):
+            await send_json(
+                conn.ws, _error("not_removed", "Este paciente não está mais aguardando na fila.")
+            )

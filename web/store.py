@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from web import queue
+from web.accounts import first_name
 from web.queue import Priority, State
 
 # Each entry moves the schema one version up (PRAGMA user_version).
@@ -35,6 +36,7 @@ MIGRATIONS: tuple[str, ...] = (
         password_hash TEXT NOT NULL,
         role TEXT NOT NULL CHECK (role IN ('professional', 'admin')),
         status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'inactive')),
+        available INTEGER NOT NULL DEFAULT 1,
         created_at REAL NOT NULL
     );
     CREATE TABLE consents (
@@ -48,7 +50,10 @@ MIGRATIONS: tuple[str, ...] = (
         patient_id INTEGER NOT NULL REFERENCES patients(id),
         state TEXT NOT NULL,
         priority INTEGER NOT NULL,
+        priority_reasons TEXT NOT NULL DEFAULT '',
         seq INTEGER NOT NULL,
+        requeued INTEGER NOT NULL DEFAULT 0,
+        no_shows INTEGER NOT NULL DEFAULT 0,
         arrived_at REAL NOT NULL,
         professional_id INTEGER REFERENCES staff(id),
         called_at REAL,
@@ -58,6 +63,13 @@ MIGRATIONS: tuple[str, ...] = (
         rating INTEGER CHECK (rating BETWEEN 1 AND 5),
         comment TEXT NOT NULL DEFAULT '',
         rated_at REAL
+    );
+    CREATE TABLE chat_messages (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        sender TEXT NOT NULL CHECK (sender IN ('patient', 'professional')),
+        text TEXT NOT NULL,
+        sent_at REAL NOT NULL
     );
     CREATE INDEX tickets_state ON tickets(state);
     CREATE INDEX tickets_patient ON tickets(patient_id);
@@ -86,6 +98,7 @@ class Staff:
     password_hash: str
     role: str
     status: str
+    available: bool
 
     @property
     def is_admin(self) -> bool:
@@ -98,7 +111,10 @@ class Ticket:
     patient_id: int
     state: State
     priority: Priority
+    priority_reasons: tuple[str, ...]
     seq: int
+    requeued: bool
+    no_shows: int
     arrived_at: float
     professional_id: int | None
     called_at: float | None
@@ -114,10 +130,12 @@ class WaitingEntry:
     """A waiting ticket as the professional's list shows it."""
 
     ticket_id: int
+    patient_id: int
     position: int
     first_name: str
     arrived_at: float
     priority: Priority
+    priority_label: str
 
 
 class EmailTaken(Exception):
@@ -140,7 +158,8 @@ def _patient(row: sqlite3.Row) -> Patient:
 
 
 def _staff(row: sqlite3.Row) -> Staff:
-    return Staff(**{k: row[k] for k in row.keys() if k != "created_at"})  # noqa: SIM118
+    values = {k: row[k] for k in row.keys() if k != "created_at"}  # noqa: SIM118
+    return Staff(**values | {"available": bool(values["available"])})
 
 
 def _ticket(row: sqlite3.Row) -> Ticket:
@@ -149,7 +168,10 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         patient_id=row["patient_id"],
         state=State(row["state"]),
         priority=Priority(row["priority"]),
+        priority_reasons=tuple(r for r in row["priority_reasons"].split(",") if r),
         seq=row["seq"],
+        requeued=bool(row["requeued"]),
+        no_shows=row["no_shows"],
         arrived_at=row["arrived_at"],
         professional_id=row["professional_id"],
         called_at=row["called_at"],
@@ -304,7 +326,7 @@ class Store:
         ).fetchone()
         return _ticket(row) if row else None
 
-    def join_queue(self, patient_id: int, priority: Priority) -> Ticket:
+    def join_queue(self, patient_id: int, decision: queue.PriorityDecision) -> Ticket:
         """The patient's active ticket, or a new waiting one: never two."""
         with self.transaction() as db:
             existing = self.active_ticket(patient_id)
@@ -312,39 +334,49 @@ class Store:
                 return existing
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets").fetchone()[0]
             cur = db.execute(
-                "INSERT INTO tickets (patient_id, state, priority, seq, arrived_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (patient_id, State.WAITING, int(priority), seq, time.time()),
-            )
+                "INSERT INTO tickets (patient_id, state, priority, priority_reasons, seq,"
+                " arrived_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (patient_id, State.WAITING, int(decision.priority), ",".join(decision.reasons),
+                 seq, time.time()),
+            )  # fmt: skip
         ticket = self.ticket(int(cur.lastrowid or 0))
         assert ticket is not None
         return ticket
 
     def _waiting(self) -> list[sqlite3.Row]:
         return self.db.execute(
-            "SELECT t.id, t.priority, t.seq, t.arrived_at, p.full_name FROM tickets t"
-            " JOIN patients p ON p.id = t.patient_id WHERE t.state = ?",
+            "SELECT t.id, t.patient_id, t.priority, t.priority_reasons, t.seq, t.requeued,"
+            " t.arrived_at, p.full_name FROM tickets t JOIN patients p ON p.id = t.patient_id"
+            " WHERE t.state = ?",
             (State.WAITING,),
         ).fetchall()
 
+    @staticmethod
+    def _order(rows: list[sqlite3.Row]) -> list[queue.Waiting]:
+        return queue.ordered(
+            queue.Waiting(r["id"], Priority(r["priority"]), r["seq"], bool(r["requeued"]))
+            for r in rows
+        )
+
     def waiting(self) -> list[WaitingEntry]:
         """Waiting tickets in serving order, with positions 1..n."""
-        from web.accounts import first_name
-
         rows = {r["id"]: r for r in self._waiting()}
-        order = queue.ordered(
-            queue.Waiting(r["id"], Priority(r["priority"]), r["seq"]) for r in rows.values()
-        )
-        return [
-            WaitingEntry(
-                ticket_id=w.ticket_id,
-                position=i,
-                first_name=first_name(rows[w.ticket_id]["full_name"]),
-                arrived_at=rows[w.ticket_id]["arrived_at"],
-                priority=w.priority,
+        entries = []
+        for i, w in enumerate(self._order(list(rows.values())), start=1):
+            row = rows[w.ticket_id]
+            reasons = tuple(r for r in row["priority_reasons"].split(",") if r)
+            entries.append(
+                WaitingEntry(
+                    ticket_id=w.ticket_id,
+                    patient_id=row["patient_id"],
+                    position=i,
+                    first_name=first_name(row["full_name"]),
+                    arrived_at=row["arrived_at"],
+                    priority=w.priority,
+                    priority_label=queue.PriorityDecision(w.priority, reasons).label,
+                )
             )
-            for i, w in enumerate(order, start=1)
-        ]
+        return entries
 
     def current_call(self, professional_id: int) -> Ticket | None:
         row = self.db.execute(
@@ -354,20 +386,25 @@ class Store:
         ).fetchone()
         return _ticket(row) if row else None
 
-    def take_next(self, professional_id: int) -> Ticket | None:
+    def calls(self) -> list[Ticket]:
+        """Every ticket taken by a professional and not over (called or in call)."""
+        rows = self.db.execute(
+            "SELECT * FROM tickets WHERE state IN (?, ?) ORDER BY id", (State.CALLED, State.IN_CALL)
+        ).fetchall()
+        return [_ticket(r) for r in rows]
+
+    def take_next(self, professional_id: int) -> tuple[Ticket | None, bool]:
         """Atomically give the head of the queue to this professional.
 
-        Returns the professional's current call if they already have one (a double
-        click changes nothing), or None when nobody waits."""
+        Returns (ticket, new): the professional's current call with new=False if they already
+        have one (a double click changes nothing), or (None, False) when nobody waits."""
         with self.transaction() as db:
             current = self.current_call(professional_id)
             if current is not None:
-                return current
-            order = queue.ordered(
-                queue.Waiting(r["id"], Priority(r["priority"]), r["seq"]) for r in self._waiting()
-            )
+                return current, False
+            order = self._order(self._waiting())
             if not order:
-                return None
+                return None, False
             head = order[0].ticket_id
             cur = db.execute(
                 "UPDATE tickets SET state = ?, professional_id = ?, called_at = ?"
@@ -376,10 +413,13 @@ class Store:
             )
             if cur.rowcount != 1:  # pragma: no cover - impossible inside BEGIN IMMEDIATE
                 raise RuntimeError("ticket changed during take-next")
-        return self.ticket(head)
+        return self.ticket(head), True
 
     def move(self, ticket_id: int, target: State, *, reason: str = "") -> Ticket | None:
-        """Move a ticket along the state machine; None if the move is not allowed."""
+        """Move a ticket along the state machine; None if the move is not allowed.
+
+        Moving back to waiting puts the ticket at the head of the queue and frees the
+        professional."""
         with self.transaction() as db:
             ticket = self.ticket(ticket_id)
             if ticket is None or not queue.can_move(ticket.state, target):
@@ -395,9 +435,41 @@ class Store:
                     "UPDATE tickets SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?",
                     (target, now, reason, ticket_id),
                 )
+            elif target is State.WAITING:
+                db.execute(
+                    "UPDATE tickets SET state = ?, requeued = 1, professional_id = NULL,"
+                    " called_at = NULL, started_at = NULL, end_reason = ? WHERE id = ?",
+                    (target, reason, ticket_id),
+                )
             else:
                 db.execute("UPDATE tickets SET state = ? WHERE id = ?", (target, ticket_id))
         return self.ticket(ticket_id)
+
+    def no_show(self, ticket_id: int) -> Ticket | None:
+        """A called patient who never connected: back to the head once, then removed."""
+        ticket = self.ticket(ticket_id)
+        if ticket is None or ticket.state is not State.CALLED:
+            return None
+        self.db.execute("UPDATE tickets SET no_shows = no_shows + 1 WHERE id = ?", (ticket_id,))
+        return self.move(ticket_id, queue.after_no_show(ticket.no_shows), reason="no_show")
+
+    def recent_durations(self, limit: int = 20) -> list[float]:
+        """Durations in seconds of the latest calls that really took place."""
+        rows = self.db.execute(
+            "SELECT ended_at - started_at FROM tickets WHERE state = ? AND started_at IS NOT NULL"
+            " AND ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT ?",
+            (State.ENDED, limit),
+        ).fetchall()
+        return [float(r[0]) for r in rows]
+
+    def set_available(self, staff_id: int, available: bool) -> None:
+        self.db.execute("UPDATE staff SET available = ? WHERE id = ?", (int(available), staff_id))
+
+    def add_chat(self, ticket_id: int, sender: str, text: str) -> None:
+        self.db.execute(
+            "INSERT INTO chat_messages (ticket_id, sender, text, sent_at) VALUES (?, ?, ?, ?)",
+            (ticket_id, sender, text, time.time()),
+        )
 
     def ticket_to_rate(self, patient_id: int) -> Ticket | None:
         """The patient's latest call that ended after starting and has no rating yet."""

@@ -1,24 +1,42 @@
-"""The visit lifecycle: queue changes, take-next, media legs, hang-up, pushed to every page."""
+"""The visit lifecycle: queue changes, take-next, media legs, timers, hang-up; pushed to pages.
+
+The rules of order and state live in web/queue.py (pure); this module applies them as time
+passes and pages come and go. Timers (all from config [queue]):
+- grace: a waiting patient with no open page for grace_seconds loses the place;
+- no_show: a called patient whose media is not connected after no_show_seconds goes back to the
+  head of the queue once, then is removed;
+- lost: a side of a call with no open page for call_grace_seconds: a lost professional sends the
+  patient back to the head of the queue; a lost patient ends the call.
+After a restart every timer starts again from zero for what the database holds.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Callable, Coroutine
+from datetime import date
 from typing import Any, Literal
 
 from relay.relay import Relay
+from web import queue
+from web.config import ChatConfig, QueueConfig
+from web.estimate import describe, estimate_wait
 from web.hub import Hub, patient_key, staff_key
-from web.queue import Priority, State
-from web.store import Staff, Store, Ticket
+from web.queue import State
+from web.store import Patient, Staff, Store, Ticket, WaitingEntry
 
 log = logging.getLogger(__name__)
 
 Side = Literal["patient", "professional"]
 
-PRIORITY_LABELS = {
-    Priority.SUPER: "Prioridade 80+",
-    Priority.PRIORITY: "Prioridade 60+",
-    Priority.NONE: "",
+# Why staff may take a patient out of the queue (code -> what the patient reads).
+REMOVAL_REASONS: dict[str, str] = {
+    "pedido": "a pedido do próprio paciente",
+    "outro_canal": "o atendimento será feito por outro canal",
+    "duplicado": "cadastro em duplicidade",
+    "fora_escopo": "o caso precisa de atendimento presencial",
 }
 
 
@@ -30,10 +48,9 @@ def parse_peer_id(value: str) -> tuple[int, Side] | None:
     parts = value.split("-")
     if len(parts) != 3 or parts[0] != "ticket" or not parts[1].isdigit():
         return None
-    side = parts[2]
-    if side == "patient":
+    if parts[2] == "patient":
         return int(parts[1]), "patient"
-    if side == "professional":
+    if parts[2] == "professional":
         return int(parts[1]), "professional"
     return None
 
@@ -41,30 +58,170 @@ def parse_peer_id(value: str) -> tuple[int, Side] | None:
 class Visits:
     """Glue between the store (what is true), the relay (media) and the hub (pages)."""
 
-    def __init__(self, store: Store, relay: Relay, hub: Hub) -> None:
+    def __init__(
+        self, store: Store, relay: Relay, hub: Hub, settings: QueueConfig, chat: ChatConfig
+    ) -> None:
         self.store = store
         self.relay = relay
         self.hub = hub
+        self.settings = settings
+        self.chat_settings = chat
+        self._timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._chats: dict[int, list[dict[str, Any]]] = {}
         relay.on_state_change = self._peer_state_changed
+
+    # -- timers ---------------------------------------------------------------------
+
+    def _start_timer(
+        self,
+        kind: str,
+        ticket_id: int,
+        seconds: float,
+        action: Callable[[], Coroutine[Any, Any, None]],
+    ) -> None:
+        self._cancel_timer(kind, ticket_id)
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self._timers.pop((kind, ticket_id), None)
+            task = loop.create_task(action())
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
+
+        self._timers[(kind, ticket_id)] = loop.call_later(seconds, fire)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("visit timer failed", exc_info=task.exception())
+
+    def _cancel_timer(self, kind: str, ticket_id: int) -> None:
+        handle = self._timers.pop((kind, ticket_id), None)
+        if handle is not None:
+            handle.cancel()
+
+    def _cancel_timers(self, ticket_id: int) -> None:
+        for kind, tid in list(self._timers):
+            if tid == ticket_id:
+                self._cancel_timer(kind, tid)
+
+    async def close(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def resume(self) -> None:
+        """After a start: every open ticket's timers start again (pages reconnect meanwhile)."""
+        for entry in self.store.waiting():
+            self._watch_waiting(entry.ticket_id)
+        for ticket in self.store.calls():
+            if ticket.professional_id is None:  # pragma: no cover - a call always has one
+                continue
+            self.relay.pair(peer_id(ticket.id, "patient"), peer_id(ticket.id, "professional"))
+            if ticket.state is State.CALLED:
+                self._watch_no_show(ticket.id)
+            self._watch_lost(ticket.id, "patient")
+            self._watch_lost(ticket.id, "professional")
+
+    def _watch_waiting(self, ticket_id: int) -> None:
+        self._start_timer(
+            "grace", ticket_id, self.settings.grace_seconds, lambda: self._grace_over(ticket_id)
+        )
+
+    def _watch_no_show(self, ticket_id: int) -> None:
+        self._start_timer(
+            "no_show", ticket_id, self.settings.no_show_seconds, lambda: self._no_show(ticket_id)
+        )
+
+    def _watch_lost(self, ticket_id: int, side: Side) -> None:
+        kind = f"lost_{side}"
+        self._start_timer(
+            kind, ticket_id, self.settings.call_grace_seconds, lambda: self._lost(ticket_id, side)
+        )
+
+    # -- pages coming and going ---------------------------------------------------
+
+    def page_opened(self, side: Side, subject_id: int) -> None:
+        """A page of this person connected: their ticket's grace timers stop."""
+        ticket = self._ticket_of(side, subject_id)
+        if ticket is None:
+            return
+        if side == "patient":
+            self._cancel_timer("grace", ticket.id)
+        self._cancel_timer(f"lost_{side}", ticket.id)
+
+    def page_closed(self, side: Side, subject_id: int) -> None:
+        """The person's last page closed: start the grace timer of what they hold."""
+        key = patient_key(subject_id) if side == "patient" else staff_key(subject_id)
+        if self.hub.connected(key):
+            return
+        ticket = self._ticket_of(side, subject_id)
+        if ticket is None:
+            return
+        if ticket.state is State.WAITING:
+            self._watch_waiting(ticket.id)
+        else:
+            self._watch_lost(ticket.id, side)
+
+    def _ticket_of(self, side: Side, subject_id: int) -> Ticket | None:
+        if side == "patient":
+            return self.store.active_ticket(subject_id)
+        return self.store.current_call(subject_id)
 
     # -- the queue ------------------------------------------------------------------
 
+    def professionals_available(self) -> int:
+        """Professionals with a page open and not paused (busy in a call counts)."""
+        count = 0
+        for key in self.hub.keys("staff:"):
+            staff = self.store.staff(int(key.split(":")[1]))
+            if staff is not None and staff.available:
+                count += 1
+        return count
+
+    def _places(self, waiting: list[WaitingEntry]) -> dict[int, dict[str, Any]]:
+        """Patient id -> their "queue" message: position, count, professionals, estimate."""
+        available = self.professionals_available()
+        durations = self.store.recent_durations()
+        defaults = (
+            self.settings.default_call_minutes_low * 60.0,
+            self.settings.default_call_minutes_high * 60.0,
+        )
+        return {
+            entry.patient_id: {
+                "type": "queue",
+                "position": entry.position,
+                "waiting": len(waiting),
+                "professionals": available,
+                "estimate": describe(estimate_wait(entry.position, available, durations, defaults)),
+            }
+            for entry in waiting
+        }
+
     async def push_queue(self) -> None:
-        """Send every waiting patient their position and every professional the list."""
+        """Send every waiting patient their place and every professional the list."""
         waiting = self.store.waiting()
-        total = len(waiting)
-        for entry in waiting:
-            ticket = self.store.ticket(entry.ticket_id)
-            if ticket is not None:
-                await self.hub.send(
-                    patient_key(ticket.patient_id),
-                    {"type": "queue", "position": entry.position, "waiting": total},
-                )
-        listing = self.waiting_list()
+        for patient_id, message in self._places(waiting).items():
+            await self.hub.send(patient_key(patient_id), message)
+        listing = self._waiting_list(waiting)
         for key in self.hub.keys("staff:"):
             await self.hub.send(key, listing)
 
+    async def send_place(self, patient_id: int) -> None:
+        """Tell one patient their place (when their page connects)."""
+        message = self._places(self.store.waiting()).get(patient_id)
+        if message is not None:
+            await self.hub.send(patient_key(patient_id), message)
+
     def waiting_list(self) -> dict[str, Any]:
+        return self._waiting_list(self.store.waiting())
+
+    @staticmethod
+    def _waiting_list(waiting: list[WaitingEntry]) -> dict[str, Any]:
         now = time.time()
         return {
             "type": "waiting_list",
@@ -74,22 +231,20 @@ class Visits:
                     "position": e.position,
                     "first_name": e.first_name,
                     "waiting_seconds": max(0, int(now - e.arrived_at)),
-                    "priority": PRIORITY_LABELS[e.priority],
+                    "priority": e.priority_label,
                 }
-                for e in self.store.waiting()
+                for e in waiting
             ],
         }
 
-    def position(self, ticket_id: int) -> tuple[int, int] | None:
-        waiting = self.store.waiting()
-        for entry in waiting:
-            if entry.ticket_id == ticket_id:
-                return entry.position, len(waiting)
-        return None
-
-    async def join(self, patient_id: int, priority: Priority) -> Ticket:
-        ticket = self.store.join_queue(patient_id, priority)
-        log.info("ticket %d: patient %d in state %s", ticket.id, patient_id, ticket.state)
+    async def join(self, patient: Patient, declared: list[str]) -> Ticket:
+        decision = queue.decide_priority(
+            patient.birth_date, date.today(), declared, enabled=self.settings.priority_enabled
+        )
+        ticket = self.store.join_queue(patient.id, decision)
+        log.info("ticket %d: patient %d in state %s", ticket.id, patient.id, ticket.state)
+        if ticket.state is State.WAITING and not self.hub.connected(patient_key(patient.id)):
+            self._watch_waiting(ticket.id)  # until the waiting page connects
         await self.push_queue()
         return ticket
 
@@ -97,17 +252,48 @@ class Visits:
         moved = self.store.move(ticket.id, State.LEFT, reason=reason)
         if moved is None:
             return False
+        self._cancel_timers(ticket.id)
         log.info("ticket %d: left the queue (%s)", ticket.id, reason)
         await self.push_queue()
         return True
 
+    async def remove(self, ticket_id: int, reason: str, by: Staff) -> bool:
+        """Staff take a waiting patient out of the queue, with a reason the patient reads."""
+        ticket = self.store.ticket(ticket_id)
+        if ticket is None or ticket.state is not State.WAITING or reason not in REMOVAL_REASONS:
+            return False
+        if not await self.leave(ticket, f"removed:{reason}"):
+            return False
+        log.info("ticket %d: removed by staff %d (%s)", ticket_id, by.id, reason)
+        text = f"Você foi retirado da fila pela equipe: {REMOVAL_REASONS[reason]}."
+        await self.hub.send(
+            patient_key(ticket.patient_id), {"type": "removed", "reason": reason, "message": text}
+        )
+        return True
+
+    async def _grace_over(self, ticket_id: int) -> None:
+        ticket = self.store.ticket(ticket_id)
+        if ticket is None or ticket.state is not State.WAITING:
+            return
+        if self.hub.connected(patient_key(ticket.patient_id)):
+            return
+        await self.leave(ticket, "disconnected")
+
+    async def set_available(self, staff: Staff, available: bool) -> None:
+        self.store.set_available(staff.id, available)
+        log.info("staff %d: %s", staff.id, "available" if available else "paused")
+        await self.hub.send(staff_key(staff.id), {"type": "availability", "available": available})
+        await self.push_queue()
+
     # -- calls ----------------------------------------------------------------------
 
     async def take_next(self, professional: Staff) -> Ticket | None:
-        ticket = self.store.take_next(professional.id)
-        if ticket is None:
-            return None
+        ticket, new = self.store.take_next(professional.id)
+        if ticket is None or not new:
+            return ticket
+        self._cancel_timer("grace", ticket.id)
         self.relay.pair(peer_id(ticket.id, "patient"), peer_id(ticket.id, "professional"))
+        self._watch_no_show(ticket.id)
         log.info("ticket %d: called by professional %d", ticket.id, professional.id)
         await self.hub.send(patient_key(ticket.patient_id), {"type": "called"})
         await self.push_queue()
@@ -117,24 +303,108 @@ class Visits:
         """Open (or reopen) this side's media leg; raises relay OfferError for bad offers."""
         return await self.relay.answer(peer_id(ticket.id, side), offer_sdp)
 
-    async def hang_up(self, ticket: Ticket, by: Side) -> bool:
-        ended = self.store.move(ticket.id, State.ENDED, reason=f"{by}_hangup")
+    async def hang_up(self, ticket: Ticket, by: Side, reason: str = "hangup") -> bool:
+        ended = self.store.move(ticket.id, State.ENDED, reason=f"{by}_{reason}")
         if ended is None:
             return False
-        log.info("ticket %d: ended by %s", ticket.id, by)
-        await self._close_media(ticket.id)
-        message = {"type": "call_ended", "by": by}
+        log.info("ticket %d: ended by %s (%s)", ticket.id, by, reason)
+        await self._finish_call(ticket, {"type": "call_ended", "by": by, "reason": reason})
+        return True
+
+    async def _finish_call(self, ticket: Ticket, message: dict[str, Any]) -> None:
+        """Media closed, both pages told, the queue pushed (the professional is free)."""
+        self._cancel_timers(ticket.id)
+        self._chats.pop(ticket.id, None)
+        patient_peer = peer_id(ticket.id, "patient")
+        self.relay.unpair(patient_peer)
+        await self.relay.close_peer(patient_peer)
+        await self.relay.close_peer(peer_id(ticket.id, "professional"))
         await self.hub.send(patient_key(ticket.patient_id), message)
         if ticket.professional_id is not None:
             await self.hub.send(staff_key(ticket.professional_id), message)
         await self.push_queue()
-        return True
 
-    async def _close_media(self, ticket_id: int) -> None:
-        patient_peer = peer_id(ticket_id, "patient")
-        self.relay.unpair(patient_peer)
-        await self.relay.close_peer(patient_peer)
-        await self.relay.close_peer(peer_id(ticket_id, "professional"))
+    async def _back_to_head(self, ticket: Ticket, why: str, patient_text: str) -> None:
+        """The call did not happen: the patient goes back to the head of the queue."""
+        requeued = self.store.move(ticket.id, State.WAITING, reason=why)
+        if requeued is None:
+            return
+        log.info("ticket %d: back to the head of the queue (%s)", ticket.id, why)
+        await self._finish_call(
+            ticket, {"type": "requeued", "reason": why, "message": patient_text}
+        )
+        if not self.hub.connected(patient_key(ticket.patient_id)):
+            self._watch_waiting(ticket.id)
+
+    async def _no_show(self, ticket_id: int) -> None:
+        ticket = self.store.ticket(ticket_id)
+        if ticket is None or ticket.state is not State.CALLED:
+            return
+        if self.relay.connection_state(peer_id(ticket_id, "patient")) == "connected":
+            return
+        outcome = self.store.no_show(ticket_id)
+        if outcome is None:
+            return
+        log.info("ticket %d: no-show #%d -> %s", ticket_id, outcome.no_shows, outcome.state)
+        if outcome.state is State.WAITING:
+            await self._finish_call(
+                ticket,
+                {
+                    "type": "requeued",
+                    "reason": "no_show",
+                    "message": "Não conseguimos conectar você a tempo. "
+                    "Você voltou para o início da fila.",
+                },
+            )
+            if not self.hub.connected(patient_key(ticket.patient_id)):
+                self._watch_waiting(ticket_id)
+        else:
+            await self._finish_call(
+                ticket,
+                {
+                    "type": "removed",
+                    "reason": "no_show",
+                    "message": "Você foi chamado duas vezes e não se conectou, "
+                    "por isso saiu da fila. Você pode entrar de novo quando quiser.",
+                },
+            )
+
+    async def _lost(self, ticket_id: int, side: Side) -> None:
+        ticket = self.store.ticket(ticket_id)
+        if ticket is None or ticket.state not in (State.CALLED, State.IN_CALL):
+            return
+        key = (
+            patient_key(ticket.patient_id)
+            if side == "patient"
+            else staff_key(ticket.professional_id or 0)
+        )
+        if self.hub.connected(key):
+            return
+        if side == "professional":
+            await self._back_to_head(
+                ticket,
+                "professional_lost",
+                "O profissional perdeu a conexão. Você voltou para o início da fila.",
+            )
+        else:
+            await self.hang_up(ticket, "patient", reason="lost")
+
+    # -- chat -----------------------------------------------------------------------
+
+    async def chat(self, ticket: Ticket, side: Side, text: str) -> dict[str, Any]:
+        message = {"type": "chat", "from": side, "text": text, "at": time.time()}
+        self._chats.setdefault(ticket.id, []).append(message)
+        if self.chat_settings.keep_after_call:
+            self.store.add_chat(ticket.id, side, text)
+        await self.hub.send(patient_key(ticket.patient_id), message)
+        if ticket.professional_id is not None:
+            await self.hub.send(staff_key(ticket.professional_id), message)
+        return message
+
+    def chat_history(self, ticket_id: int) -> list[dict[str, Any]]:
+        return list(self._chats.get(ticket_id, []))
+
+    # -- media ----------------------------------------------------------------------
 
     def _peer_state_changed(self, peer: str, state: str) -> None:
         parsed = parse_peer_id(peer)
@@ -148,4 +418,5 @@ class Visits:
         if self.relay.connection_state(peer_id(ticket_id, other)) == "connected":
             ticket = self.store.move(ticket_id, State.IN_CALL)
             if ticket is not None:
+                self._cancel_timer("no_show", ticket_id)
                 log.info("ticket %d: in call", ticket_id)

@@ -11,6 +11,9 @@ const localVideo = document.getElementById("local-video");
 const remoteVideo = document.getElementById("remote-video");
 const hangup = document.getElementById("hangup");
 const unmute = document.getElementById("unmute");
+const chatLog = document.getElementById("chat-log");
+const chatForm = document.getElementById("chat-form");
+const chatText = document.getElementById("chat-text");
 
 const remoteStream = new MediaStream();
 remoteVideo.srcObject = remoteStream;
@@ -80,14 +83,28 @@ async function startMedia() {
   say("Conectando ao atendimento…");
 }
 
-function finish(text) {
+function finish(text, next = afterCall) {
   ended = true;
   say(text);
   if (pc) pc.close();
   if (localStream) localStream.getTracks().forEach((t) => t.stop());
   hangup.disabled = true;
-  setTimeout(() => location.assign(afterCall), 800);
+  setTimeout(() => location.assign(next), 800);
 }
+
+function showChat(message) {
+  const item = document.createElement("li");
+  const who = document.createElement("strong");
+  who.textContent = message.from === role ? "Você: " : (role === "patient" ? "Profissional: " : "Paciente: ");
+  item.append(who, document.createTextNode(message.text)); // text, never HTML
+  chatLog.append(item);
+  chatLog.scrollTop = chatLog.scrollHeight;
+}
+
+const ENDED_TEXT = {
+  hangup: (by) => (by === role ? "Atendimento encerrado." : "O atendimento foi encerrado pelo outro lado."),
+  lost: () => (role === "professional" ? "O paciente perdeu a conexão." : "Atendimento encerrado."),
+};
 
 const socket = openSocket(role, async (m) => {
   if (m.type === "answer" && pc) {
@@ -97,7 +114,20 @@ const socket = openSocket(role, async (m) => {
     else if (greeted && localStream && !ended) await startMedia(); // reconnected: renegotiate
     greeted = true;
   } else if (m.type === "call_ended") {
-    finish(m.by === role ? "Atendimento encerrado." : "O atendimento foi encerrado pelo outro lado.");
+    const text = (ENDED_TEXT[m.reason] || ENDED_TEXT.hangup)(m.by);
+    finish(text, role === "professional" && m.reason !== "hangup" ? `${afterCall}?aviso=${m.reason}` : afterCall);
+  } else if (m.type === "requeued") {
+    finish(m.message, role === "patient" ? `/paciente/fila?aviso=${m.reason}` : `${afterCall}?aviso=${m.reason}`);
+  } else if (m.type === "removed") {
+    ended = true;
+    if (pc) pc.close();
+    if (localStream) localStream.getTracks().forEach((t) => t.stop());
+    fail(m.message);
+  } else if (m.type === "chat") {
+    showChat(m);
+  } else if (m.type === "chat_history") {
+    chatLog.replaceChildren();
+    m.messages.forEach(showChat);
   } else if (m.type === "replaced") {
     ended = true;
     if (pc) pc.close();
@@ -112,6 +142,13 @@ hangup.addEventListener("click", () => {
   socket.send({ type: "hangup" });
 });
 unmute.addEventListener("click", () => { remoteVideo.play(); unmute.classList.add("d-none"); });
+chatForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = chatText.value.trim();
+  if (!text) return;
+  socket.send({ type: "chat", text });
+  chatText.value = "";
+});
 
 (async () => {
   try {

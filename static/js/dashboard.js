@@ -1,11 +1,22 @@
-// Professional's list of waiting patients, pushed live by the server.
+// Professional's list of waiting patients, pushed live; availability, arrival alerts, removal.
 import { openSocket, REPLACED_TEXT } from "./socket.js";
 
+const root = document.getElementById("dashboard");
 const list = document.getElementById("waiting-list");
 const count = document.getElementById("waiting-count");
 const status = document.getElementById("status");
+const arrival = document.getElementById("arrival");
+const availability = document.getElementById("availability");
+const enableNotifications = document.getElementById("enable-notifications");
+const removeDialog = new bootstrap.Modal(document.getElementById("remove-dialog"));
+const removeForm = document.getElementById("remove-form");
+const removeWho = document.getElementById("remove-who");
+
+let available = root.dataset.available === "true";
 let patients = [];
+let known = null; // ticket ids seen so far (null until the first list)
 let receivedAt = Date.now();
+let removing = null;
 
 function minutes(seconds) {
   const m = Math.floor(seconds / 60);
@@ -14,11 +25,11 @@ function minutes(seconds) {
 
 function render() {
   count.textContent = String(patients.length);
+  document.title = patients.length ? `(${patients.length}) Fila de pacientes · Atende` : "Fila de pacientes · Atende";
   list.replaceChildren();
   if (!patients.length) {
-    const row = list.insertRow();
-    const cell = row.insertCell();
-    cell.colSpan = 4;
+    const cell = list.insertRow().insertCell();
+    cell.colSpan = 5;
     cell.className = "text-secondary";
     cell.textContent = "Ninguém aguardando.";
     return;
@@ -29,23 +40,91 @@ function render() {
     row.insertCell().textContent = `${p.position}º`;
     row.insertCell().textContent = p.first_name;
     row.insertCell().textContent = minutes(p.waiting_seconds + elapsed);
-    row.insertCell().textContent = p.priority;
+    row.insertCell().textContent = p.priority || "—";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-sm btn-outline-danger";
+    button.textContent = "Retirar";
+    button.setAttribute("aria-label", `Retirar ${p.first_name} da fila`);
+    button.addEventListener("click", () => {
+      removing = p.ticket;
+      removeWho.textContent = `Retirar ${p.first_name} (posição ${p.position}) da fila?`;
+      removeDialog.show();
+    });
+    row.insertCell().append(button);
   }
 }
 
-openSocket("professional", (m) => {
+function beep() {
+  try {
+    const ctx = new AudioContext();
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.2, ctx.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.6);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + 0.6);
+  } catch { /* no audio output */ }
+}
+
+function announce(newcomers) {
+  const names = newcomers.map((p) => p.first_name).join(", ");
+  const text = newcomers.length === 1 ? `Novo paciente na fila: ${names}` : `Novos pacientes na fila: ${names}`;
+  arrival.textContent = text;
+  arrival.classList.remove("d-none");
+  beep();
+  if ("Notification" in window && Notification.permission === "granted") {
+    new Notification("Atende", { body: text, tag: "atende-arrival" });
+  }
+}
+
+function showAvailability() {
+  availability.textContent = available ? "Disponível — pausar" : "Em pausa — ficar disponível";
+  availability.setAttribute("aria-pressed", String(available));
+  availability.classList.toggle("btn-outline-secondary", available);
+  availability.classList.toggle("btn-warning", !available);
+}
+
+const socket = openSocket("professional", (m) => {
   if (m.type === "waiting_list") {
+    const newcomers = known ? m.patients.filter((p) => !known.has(p.ticket)) : [];
+    known = new Set(m.patients.map((p) => p.ticket));
     patients = m.patients;
     receivedAt = Date.now();
     status.textContent = "Lista atualizada automaticamente.";
     render();
-  } else if (m.type === "hello" && (m.state === "called" || m.state === "in_call")) {
-    location.assign("/profissional/consulta");
+    if (newcomers.length && available) announce(newcomers);
+  } else if (m.type === "hello") {
+    if (m.state === "called" || m.state === "in_call") location.assign("/profissional/consulta");
+    available = m.available;
+    showAvailability();
+  } else if (m.type === "availability") {
+    available = m.available;
+    showAvailability();
   } else if (m.type === "replaced") {
     status.textContent = REPLACED_TEXT;
+  } else if (m.type === "error") {
+    status.textContent = m.message;
   }
 }, (state) => {
   if (state === "reconnecting") status.textContent = "Conexão perdida. Reconectando…";
 });
 
+availability.addEventListener("click", () => socket.send({ type: "availability", available: !available }));
+removeForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const reason = new FormData(removeForm).get("reason");
+  if (removing !== null) socket.send({ type: "remove", ticket: removing, reason });
+  removeDialog.hide();
+});
+if ("Notification" in window && Notification.permission === "default") {
+  enableNotifications.classList.remove("d-none");
+  enableNotifications.addEventListener("click", async () => {
+    await Notification.requestPermission();
+    enableNotifications.classList.add("d-none");
+  });
+}
+showAvailability();
 setInterval(render, 30000);

@@ -116,7 +116,7 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     second_tab = patient_ctx.new_page()
     second_tab.goto(server.url + "/paciente/fila")
     expect(second_tab.locator("#position")).to_have_text("1º")
-    expect(patient.locator("#status")).to_contain_text("aberta em outra aba")
+    expect(patient.locator("#removed")).to_contain_text("aberta em outra aba")
     patient.close()
     patient = second_tab
 

@@ -51,10 +51,13 @@ async def test_position_updates_when_someone_ahead_leaves(aiohttp_client, client
     ws1 = await open_ws(first, "patient")
     ws2 = await open_ws(second, "patient")
     assert (await next_of(ws1, "queue"))["position"] == 1
-    assert (await next_of(ws2, "queue")) == {"type": "queue", "position": 2, "waiting": 2}
+    place = await next_of(ws2, "queue")
+    assert (place["position"], place["waiting"], place["professionals"]) == (2, 2, 0)
+    assert place["estimate"] == "Nenhum profissional disponível agora. Você continua na fila."
     await ws1.send_json({"type": "leave"})
     assert (await next_of(ws1, "left"))["type"] == "left"
-    assert (await next_of(ws2, "queue")) == {"type": "queue", "position": 1, "waiting": 1}
+    place = await next_of(ws2, "queue")
+    assert (place["position"], place["waiting"]) == (1, 1)
 
 
 async def test_second_tab_replaces_the_first(client: TestClient) -> None:

@@ -8,14 +8,20 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from web import accounts
+from web import accounts, queue
 from web.identity import require_patient, sign_in_patient
 from web.keys import CONFIG, STORE, VISITS
-from web.queue import State, priority_for
-from web.store import CpfTaken
+from web.queue import State
+from web.store import CpfTaken, Patient
 from web.views.common import form_dict, ice_servers_json, terms_paragraphs
 
 MAX_COMMENT = 1000
+
+# Why a patient is back on the waiting page (?aviso=code).
+WAITING_NOTICES = {
+    "no_show": "Não conseguimos conectar você a tempo. Você voltou para o início da fila.",
+    "professional_lost": "O profissional perdeu a conexão. Você voltou para o início da fila.",
+}
 
 
 @aiohttp_jinja2.template("patient/register.html")
@@ -108,16 +114,24 @@ def _next_page(request: web.Request, patient_id: int) -> str:
     return "/paciente/consulta"
 
 
-async def terms_page(request: web.Request) -> web.Response:
-    patient = await require_patient(request)
+def _render_terms(request: web.Request, patient: Patient, error: str, status: int) -> web.Response:
     config = request.app[CONFIG]
+    age = accounts.age_on(patient.birth_date, date.today())
     context = {
         "paragraphs": terms_paragraphs(config),
         "version": config.terms.version,
         "first_name": accounts.first_name(patient.full_name),
-        "error": "",
+        "error": error,
+        "priority_enabled": config.queue.priority_enabled,
+        "age_priority": age >= 60,
+        "conditions": queue.DECLARABLE,
     }
-    return aiohttp_jinja2.render_template("patient/terms.html", request, context)
+    return aiohttp_jinja2.render_template("patient/terms.html", request, context, status=status)
+
+
+async def terms_page(request: web.Request) -> web.Response:
+    patient = await require_patient(request)
+    return _render_terms(request, patient, "", 200)
 
 
 async def accept_terms(request: web.Request) -> web.StreamResponse:
@@ -125,19 +139,15 @@ async def accept_terms(request: web.Request) -> web.StreamResponse:
     form = await form_dict(request)
     config = request.app[CONFIG]
     if form.get("accept") != "yes":
-        context = {
-            "paragraphs": terms_paragraphs(config),
-            "version": config.terms.version,
-            "first_name": accounts.first_name(patient.full_name),
-            "error": "Para continuar, marque que você leu e aceita os termos de uso.",
-        }
-        return aiohttp_jinja2.render_template("patient/terms.html", request, context, status=422)
+        error = "Para continuar, marque que você leu e aceita os termos de uso."
+        return _render_terms(request, patient, error, 422)
     store = request.app[STORE]
     if form.get("version") == config.terms.version:
         store.record_consent(patient.id, config.terms.version)
     else:  # the terms changed while the page was open: show the new text
         raise web.HTTPSeeOther("/paciente/termos")
-    await request.app[VISITS].join(patient.id, priority_for(patient.birth_date, date.today()))
+    declared = [code for code in queue.DECLARABLE if form.get(f"priority_{code}") == "yes"]
+    await request.app[VISITS].join(patient, declared)
     raise web.HTTPSeeOther("/paciente/fila")
 
 
@@ -148,9 +158,11 @@ async def waiting_page(request: web.Request) -> web.StreamResponse:
         target = _next_page(request, patient.id)
         if target != "/paciente/fila":
             raise web.HTTPSeeOther(target)
-    return aiohttp_jinja2.render_template(
-        "patient/waiting.html", request, {"first_name": accounts.first_name(patient.full_name)}
-    )
+    context = {
+        "first_name": accounts.first_name(patient.full_name),
+        "notice": WAITING_NOTICES.get(request.query.get("aviso", ""), ""),
+    }
+    return aiohttp_jinja2.render_template("patient/waiting.html", request, context)
 
 
 async def call_page(request: web.Request) -> web.StreamResponse:
@@ -161,6 +173,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
     context = {
         "role": "patient",
         "ice_servers": ice_servers_json(request.app[CONFIG]),
+        "chat_max": request.app[CONFIG].chat.max_length,
         "after_call": "/paciente/avaliacao",
         "remote_label": "Profissional de saúde",
     }

@@ -13,8 +13,16 @@ from web.identity import caller, require_professional, sign_in_staff
 from web.keys import CONFIG, STORE, VISITS
 from web.store import EmailTaken
 from web.views.common import form_dict, ice_servers_json
+from web.visits import REMOVAL_REASONS
 
 NOBODY_WAITING = "Não há ninguém aguardando no momento."
+
+# Why a professional is back on the list (?aviso=code).
+DASHBOARD_NOTICES = {
+    "no_show": "O paciente não se conectou a tempo e voltou para o início da fila.",
+    "lost": "O paciente perdeu a conexão e o atendimento foi encerrado.",
+    "professional_lost": "Sua conexão caiu por tempo demais; o paciente voltou ao início da fila.",
+}
 
 
 def _register_context(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
@@ -98,12 +106,9 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     if request.app[STORE].current_call(staff.id) is not None:
         raise web.HTTPSeeOther("/profissional/consulta")
     session = await get_session(request)
-    notice = session.pop("notice", "")
-    return aiohttp_jinja2.render_template(
-        "professional/dashboard.html",
-        request,
-        {"staff": staff, "notice": notice},
-    )
+    notice = session.pop("notice", "") or DASHBOARD_NOTICES.get(request.query.get("aviso", ""), "")
+    context = {"staff": staff, "notice": notice, "reasons": REMOVAL_REASONS}
+    return aiohttp_jinja2.render_template("professional/dashboard.html", request, context)
 
 
 async def take_next(request: web.Request) -> web.StreamResponse:
@@ -125,6 +130,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
     context = {
         "role": "professional",
         "ice_servers": ice_servers_json(request.app[CONFIG]),
+        "chat_max": request.app[CONFIG].chat.max_length,
         "after_call": "/profissional",
         "remote_label": patient.full_name if patient else "Paciente",
     }
