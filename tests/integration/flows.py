@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from aiohttp.test_utils import TestClient
 
 from tests.integration.conftest import post_form
@@ -29,6 +31,11 @@ async def register_patient(
     return cpf
 
 
+@cache
+def _hash(password: str) -> str:
+    return hash_password(password)
+
+
 async def approved_professional(
     client: TestClient, email: str = "ana@example.org", password: str = "senha-muito-boa"
 ) -> None:
@@ -39,7 +46,7 @@ async def approved_professional(
         council="CRM",
         council_number="12345",
         council_uf="DF",
-        password_hash=hash_password(password),
+        password_hash=_hash(password),
         role="professional",
         status="approved",
     )

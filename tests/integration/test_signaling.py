@@ -17,13 +17,13 @@ async def open_ws(client: TestClient, role: str):
     return await client.ws_connect(f"/ws?role={role}", origin=origin(client))
 
 
-async def next_of(ws, kind: str, wait_s: float = 5.0) -> dict[str, Any]:
-    """The next message of a type (others are skipped)."""
+async def next_of(ws, kind: str, wait_s: float = 5.0, **expected: Any) -> dict[str, Any]:
+    """The next message of a type whose fields have the expected values (others skipped)."""
 
     async def wait() -> dict[str, Any]:
         while True:
             message = await ws.receive_json()
-            if message["type"] == kind:
+            if message["type"] == kind and all(message.get(k) == v for k, v in expected.items()):
                 return message
 
     return await asyncio.wait_for(wait(), wait_s)

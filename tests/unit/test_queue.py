@@ -35,3 +35,35 @@ def test_state_machine() -> None:
     assert not can_move(State.ENDED, State.WAITING)
     assert not can_move(State.WAITING, State.IN_CALL)
     assert not can_move(State.LEFT, State.WAITING)
+
+
+def test_declared_conditions_and_age_give_priority_with_reasons() -> None:
+    from web.queue import decide_priority
+
+    young = date(1995, 6, 1)
+    assert decide_priority(young, TODAY, []).priority is Priority.NONE
+    pregnant = decide_priority(young, TODAY, ["gestante", "nonsense"])
+    assert (pregnant.priority, pregnant.reasons) == (Priority.PRIORITY, ("gestante",))
+    assert pregnant.label == "Gestante"
+    elder = decide_priority(date(1940, 1, 1), TODAY, ["mobilidade"])
+    assert elder.priority is Priority.SUPER
+    assert elder.label == "80 anos ou mais; Pessoa com mobilidade reduzida"
+    assert decide_priority(date(1960, 1, 1), TODAY, []).label == "60 anos ou mais"
+    off = decide_priority(date(1940, 1, 1), TODAY, ["gestante"], enabled=False)
+    assert (off.priority, off.reasons) == (Priority.NONE, ())
+
+
+def test_requeued_tickets_go_first() -> None:
+    waiting = [
+        Waiting(1, Priority.SUPER, 1),
+        Waiting(2, Priority.NONE, 9, requeued=True),
+        Waiting(3, Priority.NONE, 3),
+    ]
+    assert [w.ticket_id for w in ordered(waiting)] == [2, 1, 3]
+
+
+def test_no_show_goes_back_once_then_out() -> None:
+    from web.queue import after_no_show
+
+    assert after_no_show(0) is State.WAITING
+    assert after_no_show(1) is State.LEFT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp_jinja2
@@ -52,7 +53,7 @@ async def register(request: web.Request) -> web.Response:
                 council=parsed.council,
                 council_number=parsed.council_number,
                 council_uf=parsed.council_uf,
-                password_hash=accounts.hash_password(parsed.password),
+                password_hash=await asyncio.to_thread(accounts.hash_password, parsed.password),
                 role="professional",
                 status="pending",
             )
@@ -83,7 +84,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     email = form.get("email", "").strip().lower()
     password = form.get("password", "")
     staff = request.app[STORE].staff_by_email(email)
-    if staff is None or not accounts.verify_password(staff.password_hash, password):
+    # argon2 takes tens of milliseconds of CPU: keep it off the event loop (media runs there)
+    if staff is None or not await asyncio.to_thread(
+        accounts.verify_password, staff.password_hash, password
+    ):
         return _login(request, email, "E-mail ou senha incorretos.", 401)
     if staff.status == "pending":
         return _login(

@@ -1,0 +1,255 @@
+"""The queue and call lifecycle through the app: timers, restart, concurrency, removal, chat."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.integration.conftest import ClientMaker, post_form
+from tests.integration.flows import approved_professional, register_patient
+from tests.integration.test_signaling import next_of, open_ws
+from tests.support import make_config
+from web.app import create_app
+from web.config import Config
+from web.keys import STORE
+from web.queue import State
+
+QUICK = {"grace_seconds": 1, "no_show_seconds": 1, "call_grace_seconds": 1}
+
+
+@pytest.fixture
+def quick_config(tmp_path: Path) -> Config:
+    return make_config(tmp_path, queue=QUICK)
+
+
+@pytest.fixture
+async def quick(aiohttp_client: ClientMaker, quick_config: Config) -> TestClient:
+    return await aiohttp_client(create_app(quick_config))
+
+
+@pytest.fixture
+async def lossy(aiohttp_client: ClientMaker, tmp_path: Path) -> TestClient:
+    """Calls whose sides are declared lost after 1 s (no-shows take long, to keep them apart)."""
+    config = make_config(tmp_path, queue={"call_grace_seconds": 1, "no_show_seconds": 60})
+    return await aiohttp_client(create_app(config))
+
+
+def states(config: Config) -> list[tuple[int, str]]:
+    with sqlite3.connect(config.database_path) as db:
+        return db.execute("SELECT id, state FROM tickets ORDER BY id").fetchall()
+
+
+async def test_a_dropped_page_keeps_the_place_within_the_grace_period(
+    quick: TestClient, quick_config: Config
+) -> None:
+    await register_patient(quick, 101)
+    ws = await open_ws(quick, "patient")
+    await next_of(ws, "queue")
+    await ws.close()
+    await asyncio.sleep(0.5)  # back before the 1 s grace ends: same ticket, same place
+    ws = await open_ws(quick, "patient")
+    assert (await next_of(ws, "queue"))["position"] == 1
+    await asyncio.sleep(1.5)
+    assert states(quick_config) == [(1, "waiting")]
+    await ws.close()
+    await asyncio.sleep(1.8)  # gone for longer than the grace: the place is lost
+    assert states(quick_config) == [(1, "left")]
+
+
+async def test_no_show_goes_back_to_the_head_once_then_is_removed(
+    aiohttp_client: ClientMaker, quick: TestClient
+) -> None:
+    late = await aiohttp_client(quick.server)
+    other = await aiohttp_client(quick.server)
+    await register_patient(late, 111, name="Lia Atrasada")
+    await register_patient(other, 112, name="Rui Pontual")
+    late_ws, other_ws = await open_ws(late, "patient"), await open_ws(other, "patient")
+    await approved_professional(quick)
+    pro_ws = await open_ws(quick, "professional")
+    await post_form(quick, "/profissional", "/profissional/atender", {})
+    assert (await next_of(late_ws, "called"))["type"] == "called"
+    await next_of(other_ws, "queue", position=1)
+    # Lia never connects her media: after 1 s she is back at the head, the professional freed.
+    requeued = await next_of(pro_ws, "requeued", 5)
+    assert requeued["reason"] == "no_show"
+    await next_of(late_ws, "queue", position=1)
+    await next_of(other_ws, "queue", position=2)
+    assert quick.app[STORE].current_call(1) is None
+    # Called again and again no show: removed, with a message.
+    await post_form(quick, "/profissional", "/profissional/atender", {})
+    removed = await next_of(late_ws, "removed", 5)
+    assert "não se conectou" in removed["message"]
+    await next_of(other_ws, "queue", position=1, waiting=1)
+
+
+async def test_lost_professional_sends_the_patient_back_to_the_head(
+    aiohttp_client: ClientMaker, lossy: TestClient
+) -> None:
+    patient = await aiohttp_client(lossy.server)
+    await register_patient(patient, 121)
+    await approved_professional(lossy)
+    pro_ws = await open_ws(lossy, "professional")
+    await post_form(lossy, "/profissional", "/profissional/atender", {})
+    patient_ws = await open_ws(patient, "patient")
+    await next_of(patient_ws, "hello")
+    await pro_ws.close()  # the professional's browser vanishes
+    message = await next_of(patient_ws, "requeued", 5)
+    assert (
+        message["message"] == "O profissional perdeu a conexão. Você voltou para o início da fila."
+    )
+    ticket = lossy.app[STORE].active_ticket(1)
+    assert ticket is not None and ticket.state is State.WAITING and ticket.requeued
+
+
+async def test_lost_patient_ends_the_call_and_frees_the_professional(
+    aiohttp_client: ClientMaker, lossy: TestClient
+) -> None:
+    patient = await aiohttp_client(lossy.server)
+    await register_patient(patient, 131)
+    await approved_professional(lossy)
+    pro_ws = await open_ws(lossy, "professional")
+    await post_form(lossy, "/profissional", "/profissional/atender", {})
+    patient_ws = await open_ws(patient, "patient")
+    await next_of(patient_ws, "hello")
+    await patient_ws.close()
+    ended = await next_of(pro_ws, "call_ended", 5)
+    assert (ended["by"], ended["reason"]) == ("patient", "lost")
+    assert lossy.app[STORE].current_call(1) is None
+    page = await lossy.get("/profissional?aviso=lost")
+    assert "O paciente perdeu a conexão" in await page.text()
+
+
+async def test_queue_survives_a_restart_in_the_same_order(
+    aiohttp_client: ClientMaker, config: Config
+) -> None:
+    first = await aiohttp_client(create_app(config))
+    names = ["Ana Um", "Bruno Dois", "Carla Tres", "Davi Quatro"]
+    births = ["1990-01-01", "1950-01-01", "1990-01-01", "1940-01-01"]  # 60+ and 80+ go first
+    clients = [first] + [await aiohttp_client(first.server) for _ in names[1:]]
+    for i, (c, name, born) in enumerate(zip(clients, names, births, strict=True)):
+        await register_patient(c, 141 + i, name=name, born=born)
+    before = [(w.ticket_id, w.first_name) for w in first.app[STORE].waiting()]
+    assert [name for _, name in before] == ["Davi", "Bruno", "Ana", "Carla"]
+    cookies = [c.session.cookie_jar.filter_cookies(c.make_url("/")) for c in clients]
+    await first.server.close()
+
+    second = await aiohttp_client(create_app(config))
+    assert [(w.ticket_id, w.first_name) for w in second.app[STORE].waiting()] == before
+    # A page that reconnects (same session cookie) finds its place.
+    second.session.cookie_jar.update_cookies(cookies[3])
+    ws = await open_ws(second, "patient")
+    assert (await next_of(ws, "queue"))["position"] == 1
+
+
+@pytest.mark.parametrize("waiting", [1, 2, 30])
+async def test_twenty_professionals_take_at_once(
+    aiohttp_client: ClientMaker, client: TestClient, waiting: int
+) -> None:
+    store = client.app[STORE]
+    pros = [client] + [await aiohttp_client(client.server) for _ in range(19)]
+    for i, pro in enumerate(pros):
+        await approved_professional(pro, email=f"pro{i}@example.org")
+    patients = [await aiohttp_client(client.server) for _ in range(waiting)]
+    for round_ in range(3):
+        for i, patient in enumerate(patients):
+            if round_ == 0:
+                await register_patient(patient, 200 + i)
+            else:
+                await post_form(
+                    patient,
+                    "/paciente/termos",
+                    "/paciente/termos",
+                    {"accept": "yes", "version": "1"},
+                )
+        pages = await asyncio.gather(
+            *(pro.get("/profissional") for pro in pros)
+        )  # each professional has their form open ...
+        tokens = [
+            (await p.text()).split('name="csrf_token" value="')[1].split('"')[0] for p in pages
+        ]
+        await asyncio.gather(  # ... and they all click "Atender próximo" at the same moment
+            *(
+                pro.post("/profissional/atender", data={"csrf_token": t})
+                for pro, t in zip(pros, tokens, strict=True)
+            )
+        )
+        calls = store.calls()
+        assert len(calls) == min(waiting, 20)
+        assert len({c.patient_id for c in calls}) == len(calls)  # each patient taken once
+        assert len({c.professional_id for c in calls}) == len(calls)  # one call per professional
+        assert len(store.waiting()) == max(0, waiting - 20)
+        for call in calls:
+            store.move(call.id, State.ENDED)
+        for rest in store.waiting():
+            store.move(rest.ticket_id, State.LEFT)
+
+
+async def test_removal_by_a_professional_reaches_the_patient(
+    aiohttp_client: ClientMaker, client: TestClient
+) -> None:
+    patient = await aiohttp_client(client.server)
+    await register_patient(patient, 151)
+    patient_ws = await open_ws(patient, "patient")
+    await next_of(patient_ws, "queue")
+    await patient_ws.send_json({"type": "remove", "ticket": 1, "reason": "pedido"})
+    assert (await next_of(patient_ws, "error"))["code"] == "unknown_type"  # not for patients
+    await approved_professional(client)
+    pro_ws = await open_ws(client, "professional")
+    await pro_ws.send_json({"type": "remove", "ticket": 1, "reason": "qualquer"})
+    assert (await next_of(pro_ws, "error"))["code"] == "invalid_field"
+    await pro_ws.send_json({"type": "remove", "ticket": 1, "reason": "outro_canal"})
+    removed = await next_of(patient_ws, "removed")
+    assert removed["message"] == (
+        "Você foi retirado da fila pela equipe: o atendimento será feito por outro canal."
+    )
+    assert (await next_of(pro_ws, "waiting_list"))["patients"] == []
+    await pro_ws.send_json({"type": "remove", "ticket": 1, "reason": "outro_canal"})
+    assert (await next_of(pro_ws, "error"))["code"] == "not_removed"
+
+
+async def test_availability_changes_what_patients_are_told(
+    aiohttp_client: ClientMaker, client: TestClient
+) -> None:
+    patient = await aiohttp_client(client.server)
+    await register_patient(patient, 161)
+    patient_ws = await open_ws(patient, "patient")
+    await next_of(patient_ws, "queue", professionals=0)
+    await approved_professional(client)
+    pro_ws = await open_ws(client, "professional")
+    hello = await next_of(pro_ws, "hello")
+    assert hello["available"] is True
+    place = await next_of(patient_ws, "queue", professionals=1)
+    assert place["estimate"] == "Espera estimada: até 15 min"
+    await pro_ws.send_json({"type": "availability", "available": False})
+    assert (await next_of(pro_ws, "availability"))["available"] is False
+    await next_of(patient_ws, "queue", professionals=0)
+
+
+async def test_chat_during_the_call(aiohttp_client: ClientMaker, client: TestClient) -> None:
+    patient = await aiohttp_client(client.server)
+    await register_patient(patient, 171)
+    await approved_professional(client)
+    pro_ws = await open_ws(client, "professional")
+    patient_ws = await open_ws(patient, "patient")
+    await patient_ws.send_json({"type": "chat", "text": "olá"})
+    assert (await next_of(patient_ws, "error"))["code"] == "not_in_call"
+    await post_form(client, "/profissional", "/profissional/atender", {})
+    await patient_ws.send_json({"type": "chat", "text": "  <b>Estou</b> ouvindo  "})
+    for ws in (patient_ws, pro_ws):
+        message = await next_of(ws, "chat")
+        assert (message["from"], message["text"]) == ("patient", "<b>Estou</b> ouvindo")
+    await pro_ws.send_json({"type": "chat", "text": "x" * 1001})
+    assert "1 a 1000 caracteres" in (await next_of(pro_ws, "error"))["message"]
+    # A reloaded call page gets the conversation so far.
+    again = await open_ws(patient, "patient")
+    history = await next_of(again, "chat_history")
+    assert [m["text"] for m in history["messages"]] == ["<b>Estou</b> ouvindo"]
+    # Nothing is kept after the call (keep_after_call = false).
+    await pro_ws.send_json({"type": "hangup"})
+    await next_of(pro_ws, "call_ended")
+    count = client.app[STORE].db.execute("SELECT COUNT(*) FROM chat_messages").fetchone()[0]
+    assert count == 0
