@@ -9,6 +9,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Server
+from tests.e2e.pages import accept_terms, log_in
 from tests.support import make_cpf
 
 STATS_JS = """
@@ -72,13 +73,6 @@ def register_professional(page: Page, server: Server) -> None:
     expect(page.get_by_role("heading", name="Cadastro recebido")).to_be_visible()
 
 
-def log_in(page: Page, server: Server, email: str, password: str) -> None:
-    page.goto(server.url + "/profissional/entrar")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Senha").fill(password)
-    page.get_by_role("button", name="Entrar").click()
-
-
 def test_a_whole_visit(browser: Browser, server: Server) -> None:
     # The professional registers and an admin approves them, all through the pages.
     staff_ctx = browser.new_context(locale="pt-BR")
@@ -107,9 +101,7 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     expect(patient.locator("#cpf-error")).to_have_text("CPF inválido. Confira os 11 números.")
     patient.get_by_label("CPF").fill(make_cpf(987654321))
     patient.get_by_role("button", name="Continuar").click()
-    expect(patient.get_by_role("heading")).to_contain_text("Leia os termos de uso")
-    patient.get_by_label("Li e aceito os termos de uso").check()
-    patient.get_by_role("button", name="Aceitar e entrar na fila").click()
+    accept_terms(patient)
     expect(patient.locator("#position")).to_have_text("1º")
 
     # The same patient opens a second tab: it takes over, the first one says why it stopped.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -86,16 +87,22 @@ async def test_no_show_goes_back_to_the_head_once_then_is_removed(
     await next_of(other_ws, "queue", position=1, waiting=1)
 
 
+async def start_call(aiohttp_client: ClientMaker, pro: TestClient, seed: int) -> tuple[Any, Any]:
+    """A patient taken by the professional logged in on `pro`; both pages open."""
+    patient = await aiohttp_client(pro.server)
+    await register_patient(patient, seed)
+    await approved_professional(pro)
+    pro_ws = await open_ws(pro, "professional")
+    await post_form(pro, "/profissional", "/profissional/atender", {})
+    patient_ws = await open_ws(patient, "patient")
+    await next_of(patient_ws, "hello")
+    return patient_ws, pro_ws
+
+
 async def test_lost_professional_sends_the_patient_back_to_the_head(
     aiohttp_client: ClientMaker, lossy: TestClient
 ) -> None:
-    patient = await aiohttp_client(lossy.server)
-    await register_patient(patient, 121)
-    await approved_professional(lossy)
-    pro_ws = await open_ws(lossy, "professional")
-    await post_form(lossy, "/profissional", "/profissional/atender", {})
-    patient_ws = await open_ws(patient, "patient")
-    await next_of(patient_ws, "hello")
+    patient_ws, pro_ws = await start_call(aiohttp_client, lossy, 121)
     await pro_ws.close()  # the professional's browser vanishes
     message = await next_of(patient_ws, "requeued", 5)
     assert (
@@ -108,13 +115,7 @@ async def test_lost_professional_sends_the_patient_back_to_the_head(
 async def test_lost_patient_ends_the_call_and_frees_the_professional(
     aiohttp_client: ClientMaker, lossy: TestClient
 ) -> None:
-    patient = await aiohttp_client(lossy.server)
-    await register_patient(patient, 131)
-    await approved_professional(lossy)
-    pro_ws = await open_ws(lossy, "professional")
-    await post_form(lossy, "/profissional", "/profissional/atender", {})
-    patient_ws = await open_ws(patient, "patient")
-    await next_of(patient_ws, "hello")
+    patient_ws, pro_ws = await start_call(aiohttp_client, lossy, 131)
     await patient_ws.close()
     ended = await next_of(pro_ws, "call_ended", 5)
     assert (ended["by"], ended["reason"]) == ("patient", "lost")
