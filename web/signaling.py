@@ -115,7 +115,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 await send_json(ws, error)
     finally:
         hub.remove(key, ws)
-        visits.page_closed(side, subject_id)
+        await visits.page_closed(side, subject_id)
     return ws
 
 

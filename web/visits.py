@@ -154,18 +154,19 @@ class Visits:
             self._cancel_timer("grace", ticket.id)
         self._cancel_timer(f"lost_{side}", ticket.id)
 
-    def page_closed(self, side: Side, subject_id: int) -> None:
+    async def page_closed(self, side: Side, subject_id: int) -> None:
         """The person's last page closed: start the grace timer of what they hold."""
         key = patient_key(subject_id) if side == "patient" else staff_key(subject_id)
         if self.hub.connected(key):
             return
         ticket = self._ticket_of(side, subject_id)
-        if ticket is None:
-            return
-        if ticket.state is State.WAITING:
-            self._watch_waiting(ticket.id)
-        else:
-            self._watch_lost(ticket.id, side)
+        if ticket is not None:
+            if ticket.state is State.WAITING:
+                self._watch_waiting(ticket.id)
+            else:
+                self._watch_lost(ticket.id, side)
+        if side == "professional":
+            await self.push_queue()  # one professional fewer: estimates change
 
     def _ticket_of(self, side: Side, subject_id: int) -> Ticket | None:
         if side == "patient":

@@ -254,3 +254,17 @@ async def test_chat_during_the_call(aiohttp_client: ClientMaker, client: TestCli
     await next_of(pro_ws, "call_ended")
     count = client.app[STORE].db.execute("SELECT COUNT(*) FROM chat_messages").fetchone()[0]
     assert count == 0
+
+
+async def test_a_professional_leaving_changes_the_count(
+    aiohttp_client: ClientMaker, client: TestClient
+) -> None:
+    patient = await aiohttp_client(client.server)
+    await register_patient(patient, 181)
+    patient_ws = await open_ws(patient, "patient")
+    await approved_professional(client)
+    pro_ws = await open_ws(client, "professional")
+    await next_of(patient_ws, "queue", professionals=1)
+    await pro_ws.close()
+    place = await next_of(patient_ws, "queue", professionals=0)
+    assert place["estimate"] == "Nenhum profissional disponível agora. Você continua na fila."
