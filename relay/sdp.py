@@ -13,6 +13,9 @@ from relay.config import RelayConfig
 from relay.errors import OfferError
 
 MAX_OFFER_BYTES = 64 * 1024
+# A browser gathers a handful of candidates; more only makes the relay send connectivity
+# checks to many addresses chosen by whoever wrote the offer.
+MAX_CANDIDATES = 32
 MEDIA_KINDS = ("audio", "video")
 
 _SDP_LINE = re.compile(r"[a-z]=")
@@ -53,6 +56,8 @@ def inspect_offer(text: object, config: RelayConfig) -> Offer:
     active = [m for m in media if m.port != 0]
     if not active:
         raise OfferError("no_media", "The offer has no audio or video.")
+    if any(m.kind not in MEDIA_KINDS and m.port != 0 for m in description.media):
+        raise OfferError("unsupported_media", "The offer has a section other than audio and video.")
     for kind in MEDIA_KINDS:
         if sum(1 for m in media if m.kind == kind) > 1:
             raise OfferError("too_many_media", f"The offer has more than one {kind} stream.")
@@ -65,6 +70,8 @@ def inspect_offer(text: object, config: RelayConfig) -> Offer:
             raise OfferError(
                 "no_common_codec", f"The browser offers no {m.kind} codec the relay can forward."
             )
+    if sum(len(m.ice_candidates) for m in description.media) > MAX_CANDIDATES:
+        raise OfferError("too_many_candidates", f"The offer has over {MAX_CANDIDATES} candidates.")
     if not any(m.ice_candidates for m in description.media):
         raise OfferError(
             "no_candidates", "The offer has no network address the relay is allowed to reach."

@@ -7,7 +7,7 @@ import pytest
 
 from relay.errors import OfferError
 from relay.relay import Relay
-from relay.sdp import MAX_OFFER_BYTES
+from relay.sdp import MAX_CANDIDATES, MAX_OFFER_BYTES
 from tests.relay.clients import Client
 
 pytestmark = pytest.mark.asyncio
@@ -39,6 +39,12 @@ async def test_bad_offers_are_refused_with_a_code(
     assert await refused(relay, good.replace("a=setup:actpass", "a=setup:bogus")) == "invalid_sdp"
     assert await refused(relay, good.replace("BUNDLE 0 1", "BUNDLE 7 1")) == "invalid_sdp"
     assert await refused(relay, data_only) == "no_media"
+    with_data = new_client()
+    with_data.pc.createDataChannel("chat")
+    assert await refused(relay, await with_data.offer()) == "unsupported_media"
+    candidate = next(line for line in good.split("\r\n") if line.startswith("a=candidate:"))
+    many = good.replace(candidate, "\r\n".join([candidate] * (MAX_CANDIDATES + 1)))
+    assert await refused(relay, many) == "too_many_candidates"
     assert await refused(relay, re.sub(r"m=(audio|video) \d+", r"m=\1 0", good)) == "no_media"
     assert await refused(relay, await two_videos.offer()) == "too_many_media"
     assert await refused(relay, re.sub(r"a=ice-ufrag:.*\r\n", "", good)) == "missing_ice"
