@@ -32,19 +32,21 @@ MAX_TEXT = 200
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
+# Checked when an e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
+DUMMY_HASH = _hasher.hash("not a real password: only for timing")
 
 Errors = dict[str, str]
 
 
 def normalize_cpf(raw: str) -> str:
     """Keep only the digits of a CPF as typed ("123.456.789-09" -> "12345678909")."""
-    return re.sub(r"\D", "", raw)
+    return re.sub(r"[^0-9]", "", raw) if raw.isascii() else raw
 
 
 def cpf_is_valid(raw: str) -> bool:
     """Check a CPF's length and both check digits; repeated digits are invalid."""
     cpf = normalize_cpf(raw)
-    if len(cpf) != 11 or cpf == cpf[0] * 11:
+    if len(cpf) != 11 or not cpf.isascii() or not cpf.isdigit() or cpf == cpf[0] * 11:
         return False
     digits = [int(c) for c in cpf]
     for n in (9, 10):
@@ -59,17 +61,29 @@ def format_cpf(cpf: str) -> str:
     return f"{cpf[:3]}.{cpf[3:6]}.{cpf[6:9]}-{cpf[9:]}"
 
 
-def parse_birth_date(raw: str, today: date) -> date | None:
-    """Accept ISO (from <input type=date>) or dd/mm/yyyy; None when invalid or implausible."""
+def _parse_date(raw: str) -> date | None:
+    """ISO (from <input type=date>) or dd/mm/yyyy, ASCII digits only."""
     raw = raw.strip()
-    m = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", raw)
+    if not raw.isascii():
+        return None
+    m = re.fullmatch(r"([0-9]{2})/([0-9]{2})/([0-9]{4})", raw)
     try:
-        born = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(raw)
+        return date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(raw)
     except ValueError:
         return None
-    if born > today or born.year < today.year - 130:
+
+
+def parse_birth_date(raw: str, today: date) -> date | None:
+    """A plausible birth date (not in the future, at most 130 years ago), or None."""
+    born = _parse_date(raw)
+    if born is None or born > today or born.year < today.year - 130:
         return None
     return born
+
+
+def _is_future(raw: str, today: date) -> bool:
+    parsed = _parse_date(raw)
+    return parsed is not None and parsed > today
 
 
 def age_on(born: date, today: date) -> int:
@@ -77,7 +91,8 @@ def age_on(born: date, today: date) -> int:
 
 
 def normalize_phone(raw: str) -> str:
-    return re.sub(r"\D", "", raw)
+    """Digits only; a number typed with non-ASCII digits is kept as typed (and then refused)."""
+    return re.sub(r"[^0-9]", "", raw) if raw.isascii() else raw
 
 
 @dataclass(frozen=True)
@@ -109,10 +124,14 @@ def validate_patient(form: dict[str, str], today: date) -> tuple[PatientForm | N
     if not raw_birth.strip():
         errors["birth_date"] = "Informe a sua data de nascimento."
     elif born is None:
-        errors["birth_date"] = "Data de nascimento inválida."
+        errors["birth_date"] = (
+            "A data de nascimento não pode estar no futuro."
+            if _is_future(raw_birth, today)
+            else "Data de nascimento inválida."
+        )
     phone = normalize_phone(form.get("phone", ""))
     email = form.get("email", "").strip()
-    if phone and not 10 <= len(phone) <= 13:
+    if phone and not (10 <= len(phone) <= 13 and phone.isascii() and phone.isdigit()):
         errors["phone"] = "Telefone inválido. Use DDD e número, por exemplo (61) 99999-8888."
     if email and (not _EMAIL.match(email) or len(email) > MAX_TEXT):
         errors["email"] = "E-mail inválido."
@@ -146,7 +165,8 @@ def validate_professional(form: dict[str, str]) -> tuple[ProfessionalForm | None
     council = form.get("council", "")
     if council not in COUNCILS:
         errors["council"] = "Escolha o conselho profissional."
-    number = re.sub(r"\D", "", form.get("council_number", ""))
+    raw_number = form.get("council_number", "")
+    number = re.sub(r"[^0-9]", "", raw_number) if raw_number.isascii() else ""
     if not 1 <= len(number) <= 10:
         errors["council_number"] = "Informe o número de registro no conselho (apenas números)."
     uf = form.get("council_uf", "").upper()

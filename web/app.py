@@ -18,9 +18,10 @@ from web import signaling
 from web.config import Config
 from web.hub import Hub
 from web.identity import caller
-from web.keys import CONFIG, HUB, RELAY, STORE, VISITS
+from web.keys import CONFIG, GUARDS, HUB, RELAY, STORE, VISITS
 from web.security import csrf_middleware, csrf_token, headers_middleware, sessions
 from web.store import Store
+from web.throttle import Guards, Lockout, RateLimit
 from web.views import admin, patient, professional
 from web.visits import Visits
 
@@ -84,6 +85,12 @@ def create_app(config: Config, relay: Relay | None = None) -> web.Application:
         client_max_size=256 * 1024,
     )
     app[CONFIG] = config
+    limits = config.limits
+    app[GUARDS] = Guards(
+        logins=Lockout(limits.failed_logins, 15 * 60, limits.lockout_seconds),
+        registrations=RateLimit(limits.registrations_per_minute, 60),
+        chat=RateLimit(limits.chat_messages_per_10s, 10),
+    )
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(ROOT / "templates"),
@@ -120,6 +127,7 @@ def _routes(app: web.Application) -> None:
     r.add_get("/", home)
     r.add_get("/paciente", patient.register_form)
     r.add_post("/paciente/cadastro", patient.register)
+    r.add_post("/paciente/sair", patient.logout)
     r.add_get("/paciente/entrar", patient.lookup_form)
     r.add_post("/paciente/entrar", patient.lookup)
     r.add_get("/paciente/termos", patient.terms_page)
@@ -128,6 +136,7 @@ def _routes(app: web.Application) -> None:
     r.add_get("/paciente/consulta", patient.call_page)
     r.add_get("/paciente/avaliacao", patient.rating_page)
     r.add_post("/paciente/avaliacao", patient.rate)
+    r.add_get("/paciente/obrigado", patient.thanks_page)
     r.add_get("/profissional", professional.dashboard)
     r.add_get("/profissional/cadastro", professional.register_form)
     r.add_post("/profissional/cadastro", professional.register)
@@ -137,6 +146,6 @@ def _routes(app: web.Application) -> None:
     r.add_post("/profissional/atender", professional.take_next)
     r.add_get("/profissional/consulta", professional.call_page)
     r.add_get("/admin", admin.admin_home)
-    r.add_post("/admin/profissionais/{staff_id}/aprovar", admin.approve)
+    r.add_post(r"/admin/profissionais/{staff_id:\d{1,9}}/aprovar", admin.approve)
     r.add_get("/ws", signaling.websocket)
     r.add_static("/static", ROOT / "static", append_version=True)

@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=config.server.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # aioice and aiortc log every connectivity check with the browser's IP address and port at
+    # INFO: personal data (LGPD) and noise. Our own logs name peers by ticket only.
+    for noisy in ("aioice", "aiortc"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     from web.app import create_app
 
     _first_admin(config)

@@ -71,6 +71,14 @@ class QueueConfig:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    failed_logins: int
+    lockout_seconds: int
+    registrations_per_minute: int
+    chat_messages_per_10s: int
+
+
+@dataclass(frozen=True)
 class ChatConfig:
     max_length: int
     keep_after_call: bool
@@ -85,6 +93,7 @@ class Config:
     ice: IceConfig
     relay: RelaySettings
     queue: QueueConfig
+    limits: LimitsConfig
     chat: ChatConfig
     # Folder that relative paths are resolved against (the config file's folder).
     base_dir: Path = field(default=Path("."), compare=False)
@@ -163,6 +172,11 @@ def _validate(config: Config) -> None:
     low, high = config.queue.default_call_minutes_low, config.queue.default_call_minutes_high
     if not 1 <= low <= high:
         raise ConfigError("queue.default_call_minutes_low: must be between 1 and the high value")
+    for name in ("failed_logins", "lockout_seconds", "registrations_per_minute"):
+        if getattr(config.limits, name) < 1:
+            raise ConfigError(f"limits.{name}: must be at least 1")
+    if config.limits.chat_messages_per_10s < 1:
+        raise ConfigError("limits.chat_messages_per_10s: must be at least 1")
     if not 1 <= config.chat.max_length <= 10_000:
         raise ConfigError("chat.max_length: must be between 1 and 10000")
     if not config.terms.version.strip():

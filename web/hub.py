@@ -52,6 +52,11 @@ class Hub:
         for ws in list(self._sockets.get(key, [])):
             await send_json(ws, message)
 
+    async def close(self, key: str) -> None:
+        """Close every page of this person (they signed out)."""
+        for ws in list(self._sockets.pop(key, [])):
+            await ws.close(code=4001, message=b"signed out")
+
     async def close_all(self) -> None:
         for sockets in list(self._sockets.values()):
             for ws in list(sockets):

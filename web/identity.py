@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
@@ -38,7 +39,12 @@ async def caller(request: web.Request) -> Caller:
     staff_id = session.get("staff_id")
     patient = store.patient(patient_id) if isinstance(patient_id, int) else None
     staff = store.staff(staff_id) if isinstance(staff_id, int) else None
-    if staff is not None and staff.status == "inactive":
+    # A session made before the person signed out (anywhere) no longer counts.
+    if patient is not None and session.get("patient_epoch") != patient.session_epoch:
+        patient = None
+    if staff is not None and (
+        staff.status == "inactive" or session.get("staff_epoch") != staff.session_epoch
+    ):
         staff = None
     return Caller(patient=patient, staff=staff)
 
@@ -47,13 +53,24 @@ async def sign_in_patient(request: web.Request, patient: Patient) -> Session:
     """A fresh session for the patient (a new cookie: no fixation)."""
     session = await new_session(request)
     session["patient_id"] = patient.id
+    session["patient_epoch"] = patient.session_epoch
     return session
 
 
 async def sign_in_staff(request: web.Request, staff: Staff) -> Session:
     session = await new_session(request)
     session["staff_id"] = staff.id
+    session["staff_epoch"] = staff.session_epoch
     return session
+
+
+async def sign_out(request: web.Request, who: Literal["patient", "staff"]) -> None:
+    """End this person's sessions everywhere (a copied cookie stops working too)."""
+    session = await get_session(request)
+    subject = session.pop(f"{who}_id", None)
+    session.pop(f"{who}_epoch", None)
+    if isinstance(subject, int):
+        request.app[STORE].end_sessions("patients" if who == "patient" else "staff", subject)
 
 
 async def require_patient(request: web.Request) -> Patient:

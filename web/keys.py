@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from web.config import Config
     from web.hub import Hub
     from web.store import Store
+    from web.throttle import Guards
     from web.visits import Visits
 
 CONFIG: web.AppKey[Config] = web.AppKey("config")
@@ -18,3 +19,4 @@ STORE: web.AppKey[Store] = web.AppKey("store")
 RELAY: web.AppKey[Relay] = web.AppKey("relay")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 VISITS: web.AppKey[Visits] = web.AppKey("visits")
+GUARDS: web.AppKey[Guards] = web.AppKey("guards")

@@ -85,10 +85,20 @@ def csrf_token(session: Session) -> str:
     return token
 
 
+async def read_form(request: web.Request) -> dict[str, str]:
+    """The posted form as plain strings; a body that cannot be read is a 400, never a 500."""
+    try:
+        form = await request.post()
+    except (ValueError, UnicodeDecodeError, LookupError, AssertionError) as exc:
+        raise web.HTTPBadRequest(text="Formulário inválido.") from exc
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every state-changing request carries the session's CSRF token."""
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+    unmatched = request.match_info.http_exception is not None  # 404/405 come first
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and not unmatched:
         session = await get_session(request)
         expected = session.get("csrf")
         sent = request.headers.get(CSRF_HEADER)
@@ -96,9 +106,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
-            form = await request.post()
-            value = form.get(CSRF_FIELD)
-            sent = value if isinstance(value, str) else None
+            sent = (await read_form(request)).get(CSRF_FIELD)
         if not (isinstance(expected, str) and sent and hmac.compare_digest(expected, sent)):
             raise web.HTTPForbidden(
                 text="A página expirou. Volte, recarregue a página e tente de novo.",

@@ -12,7 +12,7 @@ from aiohttp import WSMsgType, web
 from relay.errors import OfferError
 from web.hub import patient_key, send_json, staff_key
 from web.identity import caller
-from web.keys import CONFIG, HUB, STORE, VISITS
+from web.keys import CONFIG, GUARDS, HUB, STORE, VISITS
 from web.queue import State
 from web.security import origin_allowed
 from web.visits import REMOVAL_REASONS, Side
@@ -20,6 +20,7 @@ from web.visits import REMOVAL_REASONS, Side
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 128 * 1024
+MAX_INT = 2**31 - 1  # ids in messages; larger ones cannot name anything
 
 # Message type -> required fields and their types, per role.
 PATIENT_MESSAGES: dict[str, dict[str, type]] = {
@@ -59,7 +60,7 @@ def parse_message(raw: str, allowed: dict[str, dict[str, type]]) -> dict[str, An
         raise MessageError("too_large", "Mensagem grande demais.")
     try:
         message = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
         raise MessageError("invalid_json", "Mensagem inválida (não é JSON).") from exc
     if not isinstance(message, dict):
         raise MessageError("invalid_message", "Mensagem inválida.")
@@ -68,7 +69,10 @@ def parse_message(raw: str, allowed: dict[str, dict[str, type]]) -> dict[str, An
         raise MessageError("unknown_type", "Tipo de mensagem desconhecido ou não permitido.")
     for name, expected in allowed[kind].items():
         value = message.get(name)
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        out_of_range = isinstance(value, bool) or (
+            isinstance(value, int) and not 0 <= value <= MAX_INT
+        )
+        if not isinstance(value, expected) or (expected is int and out_of_range):
             raise MessageError("invalid_field", f"Campo '{name}' ausente ou inválido.")
     return message
 
@@ -96,7 +100,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     else:
         raise web.HTTPUnauthorized(text="Entre novamente.")
 
-    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_MESSAGE_BYTES)
+    # Frames up to twice the limit are read, so that an oversized message gets a clear
+    # "too_large" error instead of a closed socket.
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=2 * MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     hub = request.app[HUB]
     for old in hub.add(key, ws):
@@ -109,7 +115,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         await _greet(request.app, conn)
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
-                await _dispatch(request.app, conn, msg.data)
+                try:
+                    await _dispatch(request.app, conn, msg.data)
+                except Exception:  # a bug of ours must not take the page's socket down
+                    log.exception("signaling: unexpected error handling a %s message", side)
+                    error = _error("internal", "Algo deu errado do nosso lado. Tente de novo.")
+                    await send_json(ws, error)
             elif msg.type == WSMsgType.BINARY:
                 error = _error("invalid_message", "Mensagens binárias não são aceitas.")
                 await send_json(ws, error)
@@ -194,6 +205,10 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
         elif not text or len(text) > limit:
             await send_json(
                 conn.ws, _error("invalid_field", f"A mensagem deve ter de 1 a {limit} caracteres.")
+            )
+        elif not app[GUARDS].chat.allow(conn.key):
+            await send_json(
+                conn.ws, _error("too_fast", "Muitas mensagens seguidas. Aguarde alguns segundos.")
             )
         else:
             await visits.chat(ticket, conn.side, text)

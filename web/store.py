@@ -24,6 +24,7 @@ MIGRATIONS: tuple[str, ...] = (
         birth_date TEXT NOT NULL,
         phone TEXT NOT NULL DEFAULT '',
         email TEXT NOT NULL DEFAULT '',
+        session_epoch INTEGER NOT NULL DEFAULT 0,
         created_at REAL NOT NULL
     );
     CREATE TABLE staff (
@@ -37,6 +38,7 @@ MIGRATIONS: tuple[str, ...] = (
         role TEXT NOT NULL CHECK (role IN ('professional', 'admin')),
         status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'inactive')),
         available INTEGER NOT NULL DEFAULT 1,
+        session_epoch INTEGER NOT NULL DEFAULT 0,
         created_at REAL NOT NULL
     );
     CREATE TABLE consents (
@@ -85,6 +87,7 @@ class Patient:
     birth_date: date
     phone: str
     email: str
+    session_epoch: int
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Staff:
     role: str
     status: str
     available: bool
+    session_epoch: int
 
     @property
     def is_admin(self) -> bool:
@@ -154,6 +158,7 @@ def _patient(row: sqlite3.Row) -> Patient:
         birth_date=date.fromisoformat(row["birth_date"]),
         phone=row["phone"],
         email=row["email"],
+        session_epoch=row["session_epoch"],
     )
 
 
@@ -245,6 +250,15 @@ class Store:
     def patient_by_cpf(self, cpf: str) -> Patient | None:
         row = self.db.execute("SELECT * FROM patients WHERE cpf = ?", (cpf,)).fetchone()
         return _patient(row) if row else None
+
+    def end_sessions(self, table: str, row_id: int) -> None:
+        """Sign out everywhere: sessions remember the epoch they were made in."""
+        if table not in ("patients", "staff"):
+            raise ValueError(table)
+        self.db.execute(
+            f"UPDATE {table} SET session_epoch = session_epoch + 1 WHERE id = ?",  # noqa: S608
+            (row_id,),
+        )
 
     def record_consent(self, patient_id: int, terms_version: str) -> None:
         self.db.execute(
@@ -472,18 +486,20 @@ class Store:
         )
 
     def ticket_to_rate(self, patient_id: int) -> Ticket | None:
-        """The patient's latest call that ended after starting and has no rating yet."""
+        """The patient's latest call that ended after starting, not rated nor skipped."""
         row = self.db.execute(
-            "SELECT * FROM tickets WHERE patient_id = ? AND state = ? AND rating IS NULL"
-            " AND professional_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM tickets WHERE patient_id = ? AND state = ? AND rated_at IS NULL"
+            " AND professional_id IS NOT NULL AND started_at IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1",
             (patient_id, State.ENDED),
         ).fetchone()
         return _ticket(row) if row else None
 
-    def rate(self, ticket_id: int, rating: int, comment: str) -> bool:
+    def rate(self, ticket_id: int, rating: int | None, comment: str) -> bool:
+        """Store the rating (None: the patient chose not to rate)."""
         cur = self.db.execute(
             "UPDATE tickets SET rating = ?, comment = ?, rated_at = ?"
-            " WHERE id = ? AND state = ? AND rating IS NULL",
+            " WHERE id = ? AND state = ? AND rated_at IS NULL",
             (rating, comment, time.time(), ticket_id, State.ENDED),
         )
         return cur.rowcount == 1

@@ -40,6 +40,10 @@ REMOVAL_REASONS: dict[str, str] = {
 }
 
 
+# Chat messages of a call kept in memory (a reconnecting page gets the latest ones).
+MAX_CHAT_HISTORY = 200
+
+
 def peer_id(ticket_id: int, side: Side) -> str:
     return f"ticket-{ticket_id}-{side}"
 
@@ -394,7 +398,9 @@ class Visits:
 
     async def chat(self, ticket: Ticket, side: Side, text: str) -> dict[str, Any]:
         message = {"type": "chat", "from": side, "text": text, "at": time.time()}
-        self._chats.setdefault(ticket.id, []).append(message)
+        history = self._chats.setdefault(ticket.id, [])
+        history.append(message)
+        del history[:-MAX_CHAT_HISTORY]
         if self.chat_settings.keep_after_call:
             self.store.add_chat(ticket.id, side, text)
         await self.hub.send(patient_key(ticket.patient_id), message)

@@ -22,7 +22,7 @@ export function openSocket(role, onMessage, onStatus = () => {}) {
       onMessage(message);
     });
     ws.addEventListener("close", (event) => {
-      if (stopped || event.code === 4000) { onStatus("stopped"); return; }
+      if (stopped || event.code === 4000 || event.code === 4001) { onStatus("stopped"); return; }
       onStatus("reconnecting");
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 8000);

@@ -53,7 +53,7 @@ def test_patient_form_errors_name_each_field() -> None:
     assert parsed is None
     assert errors["cpf"].startswith("CPF inválido")
     assert "sobrenome" in errors["full_name"]
-    assert errors["birth_date"] == "Data de nascimento inválida."
+    assert errors["birth_date"] == "A data de nascimento não pode estar no futuro."
     assert "telefone ou um e-mail" in errors["phone"]
 
 
@@ -97,3 +97,15 @@ def test_password_hashing_uses_argon2() -> None:
     assert accounts.verify_password(hashed, "uma senha longa")
     assert not accounts.verify_password(hashed, "outra senha")
     assert not accounts.verify_password("not a hash", "x")
+
+
+def test_only_ascii_digits_count() -> None:
+    fullwidth = "４２８３０７２７７０３"
+    assert not accounts.cpf_is_valid(fullwidth)
+    assert not accounts.cpf_is_valid("٤٢٨٣٠٧٢٧٧٠٣")
+    assert accounts.cpf_is_valid("42830727703")
+    _, errors = accounts.validate_patient(_form(phone="６１９９９９９８８８８"), TODAY)
+    assert errors["phone"].startswith("Telefone inválido")
+    assert accounts.parse_birth_date("１９５０-04-02", TODAY) is None
+    _, errors = accounts.validate_patient(_form(birth_date="31/02/1950"), TODAY)
+    assert errors["birth_date"] == "Data de nascimento inválida."

@@ -6,17 +6,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from aiohttp import web
-
 from web.config import Config
-
-MAX_FIELD = 4096
-
-
-async def form_dict(request: web.Request) -> dict[str, str]:
-    """The posted form as plain strings (files and over-long values are dropped)."""
-    form = await request.post()
-    return {k: v for k, v in form.items() if isinstance(v, str) and len(v) <= MAX_FIELD}
 
 
 def terms_paragraphs(config: Config) -> list[str]:

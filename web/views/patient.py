@@ -9,11 +9,14 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from web import accounts, queue
-from web.identity import require_patient, sign_in_patient
-from web.keys import CONFIG, STORE, VISITS
+from web.hub import patient_key
+from web.identity import caller, require_patient, sign_in_patient, sign_out
+from web.keys import CONFIG, GUARDS, HUB, STORE, VISITS
 from web.queue import State
+from web.security import read_form
 from web.store import CpfTaken, Patient
-from web.views.common import form_dict, ice_servers_json, terms_paragraphs
+from web.throttle import TOO_MANY_REGISTRATIONS, wait_text
+from web.views.common import ice_servers_json, terms_paragraphs
 
 MAX_COMMENT = 1000
 
@@ -30,10 +33,12 @@ async def register_form(request: web.Request) -> dict[str, Any]:
 
 
 async def register(request: web.Request) -> web.StreamResponse:
-    form = await form_dict(request)
+    form = await read_form(request)
     parsed, errors = accounts.validate_patient(form, date.today())
     if parsed is None:
         return _render_register(request, form, errors)
+    if not request.app[GUARDS].registrations.allow(f"ip:{request.remote}"):
+        return _render_register(request, form, {"cpf": TOO_MANY_REGISTRATIONS}, status=429)
     store = request.app[STORE]
     if store.patient_by_cpf(parsed.cpf) is not None:
         return _render_lookup(
@@ -53,10 +58,10 @@ async def register(request: web.Request) -> web.StreamResponse:
 
 
 def _render_register(
-    request: web.Request, values: dict[str, str], errors: dict[str, str]
+    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 422
 ) -> web.Response:
     return aiohttp_jinja2.render_template(
-        "patient/register.html", request, {"values": values, "errors": errors}, status=422
+        "patient/register.html", request, {"values": values, "errors": errors}, status=status
     )
 
 
@@ -80,7 +85,7 @@ async def lookup_form(request: web.Request) -> web.Response:
 
 
 async def lookup(request: web.Request) -> web.StreamResponse:
-    form = await form_dict(request)
+    form = await read_form(request)
     errors: dict[str, str] = {}
     cpf = accounts.normalize_cpf(form.get("cpf", ""))
     if not accounts.cpf_is_valid(cpf):
@@ -90,16 +95,31 @@ async def lookup(request: web.Request) -> web.StreamResponse:
         errors["birth_date"] = "Informe a data de nascimento."
     if errors:
         return _render_lookup(request, form, errors, status=422)
+    logins = request.app[GUARDS].logins
+    keys = (f"cpf:{cpf}", f"ip:{request.remote}")
+    wait = logins.locked_for(*keys)
+    if wait:
+        return _render_lookup(request, form, {"birth_date": wait_text(wait)}, status=429)
     patient = request.app[STORE].patient_by_cpf(cpf)
     if patient is None or patient.birth_date != born:
+        logins.failure(*keys)
         return _render_lookup(
             request,
             form,
             {"birth_date": "CPF ou data de nascimento não conferem com o cadastro."},
             status=422,
         )
+    logins.success(keys[0])
     await sign_in_patient(request, patient)
     raise web.HTTPSeeOther(_next_page(request, patient.id))
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    who = await caller(request)
+    await sign_out(request, "patient")
+    if who.patient is not None:
+        await request.app[HUB].close(patient_key(who.patient.id))
+    raise web.HTTPSeeOther("/")
 
 
 def _next_page(request: web.Request, patient_id: int) -> str:
@@ -129,14 +149,16 @@ def _render_terms(request: web.Request, patient: Patient, error: str, status: in
     return aiohttp_jinja2.render_template("patient/terms.html", request, context, status=status)
 
 
-async def terms_page(request: web.Request) -> web.Response:
+async def terms_page(request: web.Request) -> web.StreamResponse:
     patient = await require_patient(request)
+    if request.app[STORE].active_ticket(patient.id) is not None:  # e.g. Back from the queue
+        raise web.HTTPSeeOther(_next_page(request, patient.id))
     return _render_terms(request, patient, "", 200)
 
 
 async def accept_terms(request: web.Request) -> web.StreamResponse:
     patient = await require_patient(request)
-    form = await form_dict(request)
+    form = await read_form(request)
     config = request.app[CONFIG]
     if form.get("accept") != "yes":
         error = "Para continuar, marque que você leu e aceita os termos de uso."
@@ -195,7 +217,10 @@ async def rate(request: web.Request) -> web.StreamResponse:
     ticket = store.ticket_to_rate(patient.id)
     if ticket is None:
         raise web.HTTPSeeOther(_next_page(request, patient.id))
-    form = await form_dict(request)
+    form = await read_form(request)
+    if form.get("skip") == "yes":
+        store.rate(ticket.id, None, "")
+        raise web.HTTPSeeOther("/paciente/obrigado?avaliado=0")
     errors: dict[str, str] = {}
     stars = form.get("rating", "")
     if stars not in {"1", "2", "3", "4", "5"}:
@@ -208,4 +233,9 @@ async def rate(request: web.Request) -> web.StreamResponse:
             "patient/rating.html", request, {"values": form, "errors": errors}, status=422
         )
     store.rate(ticket.id, int(stars), comment)
-    return aiohttp_jinja2.render_template("patient/thanks.html", request, {})
+    raise web.HTTPSeeOther("/paciente/obrigado")
+
+
+async def thanks_page(request: web.Request) -> web.Response:
+    rated = request.query.get("avaliado") != "0"
+    return aiohttp_jinja2.render_template("patient/thanks.html", request, {"rated": rated})

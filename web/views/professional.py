@@ -10,10 +10,13 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from web import accounts
-from web.identity import caller, require_professional, sign_in_staff
-from web.keys import CONFIG, STORE, VISITS
+from web.hub import staff_key
+from web.identity import caller, require_professional, sign_in_staff, sign_out
+from web.keys import CONFIG, GUARDS, HUB, STORE, VISITS
+from web.security import read_form
 from web.store import EmailTaken
-from web.views.common import form_dict, ice_servers_json
+from web.throttle import TOO_MANY_REGISTRATIONS, wait_text
+from web.views.common import ice_servers_json
 from web.visits import REMOVAL_REASONS
 
 NOBODY_WAITING = "Não há ninguém aguardando no momento."
@@ -43,8 +46,10 @@ async def register_form(request: web.Request) -> web.Response:
 
 
 async def register(request: web.Request) -> web.Response:
-    form = await form_dict(request)
+    form = await read_form(request)
     parsed, errors = accounts.validate_professional(form)
+    if parsed is not None and not request.app[GUARDS].registrations.allow(f"ip:{request.remote}"):
+        parsed, errors = None, {"email": TOO_MANY_REGISTRATIONS}
     if parsed is not None:
         try:
             request.app[STORE].create_staff(
@@ -80,15 +85,22 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    form = await form_dict(request)
+    form = await read_form(request)
     email = form.get("email", "").strip().lower()
     password = form.get("password", "")
+    logins = request.app[GUARDS].logins
+    keys = (f"email:{email}", f"ip:{request.remote}")
+    wait = logins.locked_for(*keys)
+    if wait:
+        return _login(request, email, wait_text(wait), 429)
     staff = request.app[STORE].staff_by_email(email)
-    # argon2 takes tens of milliseconds of CPU: keep it off the event loop (media runs there)
-    if staff is None or not await asyncio.to_thread(
-        accounts.verify_password, staff.password_hash, password
-    ):
+    # argon2 takes tens of milliseconds of CPU: keep it off the event loop (media runs there).
+    # An unknown e-mail is checked against a dummy hash, so both take the same time.
+    stored = staff.password_hash if staff is not None else accounts.DUMMY_HASH
+    if not await asyncio.to_thread(accounts.verify_password, stored, password) or staff is None:
+        logins.failure(*keys)
         return _login(request, email, "E-mail ou senha incorretos.", 401)
+    logins.success(keys[0])
     if staff.status == "pending":
         return _login(
             request, email, "Seu cadastro ainda aguarda a aprovação de um administrador.", 403
@@ -100,8 +112,10 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    session = await get_session(request)
-    session.pop("staff_id", None)
+    who = await caller(request)
+    await sign_out(request, "staff")
+    if who.staff is not None:
+        await request.app[HUB].close(staff_key(who.staff.id))
     raise web.HTTPSeeOther("/profissional/entrar")
 
 

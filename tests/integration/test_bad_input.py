@@ -1,0 +1,167 @@
+"""Bad input and guessing get clear 4xx answers or error messages, never a 500."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient
+
+from tests.integration.conftest import ClientMaker, post_form
+from tests.integration.flows import approved_professional, register_patient
+from tests.integration.test_signaling import next_of, open_ws
+from tests.support import csrf_from, make_config, make_cpf
+from web.app import create_app
+from web.keys import STORE
+
+
+async def test_guessing_a_birth_date_is_locked_out(client: TestClient) -> None:
+    cpf = await register_patient(client, 401, born="1985-07-14")
+    client.session.cookie_jar.clear()
+    for day in range(1, 6):
+        wrong = await post_form(
+            client,
+            "/paciente/entrar",
+            "/paciente/entrar",
+            {"cpf": cpf, "birth_date": f"1985-07-0{day}"},
+        )
+        assert wrong.status == 422
+    right = await post_form(
+        client, "/paciente/entrar", "/paciente/entrar", {"cpf": cpf, "birth_date": "1985-07-14"}
+    )
+    assert right.status == 429
+    assert "Muitas tentativas. Tente de novo em 5 minutos." in await right.text()
+
+
+async def test_guessing_a_password_is_locked_out(client: TestClient) -> None:
+    await approved_professional(client)
+    client.session.cookie_jar.clear()
+    for _ in range(5):
+        resp = await post_form(
+            client, "/profissional/entrar", "/profissional/entrar",
+            {"email": "ana@example.org", "password": "chute-errado"},
+        )  # fmt: skip
+        assert resp.status == 401
+    resp = await post_form(
+        client, "/profissional/entrar", "/profissional/entrar",
+        {"email": "ana@example.org", "password": "senha-muito-boa"},
+    )  # fmt: skip
+    assert resp.status == 429
+    assert "Muitas tentativas" in await resp.text()
+
+
+async def test_registrations_per_address_are_limited(
+    aiohttp_client: ClientMaker, tmp_path: Path
+) -> None:
+    config = make_config(tmp_path, limits={"registrations_per_minute": 2})
+    client = await aiohttp_client(create_app(config))
+    for seed in (411, 412):
+        await register_patient(client, seed)
+        client.session.cookie_jar.clear()
+    resp = await post_form(
+        client, "/paciente", "/paciente/cadastro",
+        {"cpf": make_cpf(413), "full_name": "Terceira Pessoa", "birth_date": "1990-01-01",
+         "phone": "61999998888"},
+    )  # fmt: skip
+    assert resp.status == 429
+    assert "Muitos cadastros feitos desta rede agora" in await resp.text()
+
+
+async def test_unreadable_form_bodies_are_400(client: TestClient) -> None:
+    html = await (await client.get("/paciente")).text()
+    token = csrf_from(html)
+    cases = [
+        (b"a=\xff", "application/x-www-form-urlencoded"),
+        (b"a=b", "application/x-www-form-urlencoded; charset=x-nope"),
+        (b"--x\r\ngarbage", "multipart/form-data"),
+        (b"--x\r\ngarbage", "multipart/form-data; boundary=y"),
+    ]
+    for body, kind in cases:
+        resp = await client.post("/paciente/cadastro", data=body, headers={"Content-Type": kind})
+        assert resp.status == 400, (body, kind, resp.status)
+        again = await client.post(
+            "/paciente/cadastro", data=body,
+            headers={"Content-Type": kind, "X-CSRF-Token": token},
+        )  # fmt: skip
+        assert again.status == 400
+
+
+async def test_unknown_method_is_405_and_huge_ids_are_404(client: TestClient) -> None:
+    assert (await client.put("/paciente")).status == 405
+    await approved_professional(client)
+    html = await (await client.get("/profissional")).text()
+    resp = await client.post(
+        "/admin/profissionais/99999999999999999999/aprovar", data={"csrf_token": csrf_from(html)}
+    )
+    assert resp.status == 404
+
+
+async def test_hostile_socket_messages_get_errors_and_the_socket_lives(
+    client: TestClient,
+) -> None:
+    await register_patient(client, 421)
+    ws = await open_ws(client, "patient")
+    await next_of(ws, "queue")
+    await ws.send_str("[" * 5000 + "]" * 5000)
+    assert (await next_of(ws, "error"))["code"] == "invalid_json"
+    await ws.send_str(json.dumps({"type": "offer", "sdp": "x" * (140 * 1024)}))
+    assert (await next_of(ws, "error"))["code"] == "too_large"
+    await ws.send_str(json.dumps({"type": "chat", "text": "oi" * 10}))
+    assert (await next_of(ws, "error"))["code"] == "not_in_call"
+    await ws.send_json({"type": "leave"})
+    assert (await next_of(ws, "left"))["type"] == "left"
+
+
+async def test_huge_numbers_in_messages_are_invalid(client: TestClient) -> None:
+    await approved_professional(client)
+    ws = await open_ws(client, "professional")
+    for ticket in (2**63, -1, True):
+        await ws.send_json({"type": "remove", "ticket": ticket, "reason": "pedido"})
+        assert (await next_of(ws, "error"))["code"] == "invalid_field"
+
+
+async def test_signing_out_ends_the_session_everywhere(client: TestClient) -> None:
+    await approved_professional(client)
+    copied = client.session.cookie_jar.filter_cookies(client.make_url("/"))
+    await post_form(client, "/profissional", "/profissional/sair", {})
+    client.session.cookie_jar.update_cookies(copied)  # someone kept the old cookie
+    resp = await client.get("/profissional", allow_redirects=False)
+    assert resp.headers["Location"] == "/profissional/entrar"
+
+
+async def test_chat_floods_are_refused(aiohttp_client: ClientMaker, client: TestClient) -> None:
+    patient = await aiohttp_client(client.server)
+    await register_patient(patient, 431)
+    await approved_professional(client)
+    await post_form(client, "/profissional", "/profissional/atender", {})
+    ws = await open_ws(patient, "patient")
+    for i in range(10):
+        await ws.send_json({"type": "chat", "text": f"mensagem {i}"})
+        await next_of(ws, "chat", text=f"mensagem {i}")
+    await ws.send_json({"type": "chat", "text": "mais uma"})
+    assert (await next_of(ws, "error"))["code"] == "too_fast"
+
+
+async def test_rating_can_be_skipped_and_only_follows_a_real_call(
+    aiohttp_client: ClientMaker, client: TestClient
+) -> None:
+    patient = await aiohttp_client(client.server)
+    await register_patient(patient, 441)
+    await approved_professional(client)
+    await post_form(client, "/profissional", "/profissional/atender", {})
+    pro_ws = await open_ws(client, "professional")
+    await pro_ws.send_json({"type": "hangup"})  # before any media: no visit took place
+    await next_of(pro_ws, "call_ended")
+    resp = await patient.get("/paciente/avaliacao", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/paciente/termos"
+    store = client.app[STORE]
+    store.db.execute("UPDATE tickets SET started_at = ended_at - 300")  # as if it had happened
+    page = await patient.get("/paciente/avaliacao")
+    assert "Como foi o seu atendimento?" in await page.text()
+    skipped = await post_form(
+        patient, "/paciente/avaliacao", "/paciente/avaliacao", {"skip": "yes"}
+    )
+    assert skipped.url.path == "/paciente/obrigado"
+    assert "Atendimento concluído" in await skipped.text()
+    row = store.db.execute("SELECT rating, rated_at FROM tickets").fetchone()
+    assert row["rating"] is None and row["rated_at"] is not None

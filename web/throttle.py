@@ -1,0 +1,107 @@
+"""Counting attempts per key (an account, an address) to slow down guessing and flooding (pure)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class _Record:
+    failures: deque[float] = field(default_factory=deque)
+    locked_until: float = 0.0
+    lockouts: int = 0
+
+
+class Lockout:
+    """After `limit` failures within `window` seconds a key is locked; each further lockout of
+    the same key lasts twice as long (back-off). A success clears the key."""
+
+    def __init__(
+        self, limit: int, window: float, lockout: float, clock: Clock = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.lockout = lockout
+        self.clock = clock
+        self._records: dict[str, _Record] = {}
+
+    def locked_for(self, *keys: str) -> float:
+        """Seconds until every one of these keys may try again (0: now)."""
+        now = self.clock()
+        return max(
+            (max(0.0, r.locked_until - now) for k in keys if (r := self._records.get(k))),
+            default=0.0,
+        )
+
+    def failure(self, *keys: str) -> None:
+        now = self.clock()
+        for key in keys:
+            record = self._records.setdefault(key, _Record())
+            record.failures.append(now)
+            while record.failures and record.failures[0] <= now - self.window:
+                record.failures.popleft()
+            if len(record.failures) >= self.limit:
+                record.locked_until = now + self.lockout * 2**record.lockouts
+                record.lockouts += 1
+                record.failures.clear()
+        self._forget_old(now)
+
+    def success(self, *keys: str) -> None:
+        for key in keys:
+            self._records.pop(key, None)
+
+    def _forget_old(self, now: float) -> None:
+        if len(self._records) < 10_000:
+            return
+        for key, record in list(self._records.items()):
+            if record.locked_until < now and not record.failures:
+                del self._records[key]
+
+
+class RateLimit:
+    """At most `limit` events per key within `window` seconds."""
+
+    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._events: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        """Count one event for key; False (and not counted) if over the limit."""
+        now = self.clock()
+        events = self._events.setdefault(key, deque())
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        events.append(now)
+        if len(self._events) >= 10_000:
+            for k, v in list(self._events.items()):
+                if not v or v[-1] <= now - self.window:
+                    del self._events[k]
+        return True
+
+
+@dataclass
+class Guards:
+    """The application's limits: sign-in lockouts, registrations, chat."""
+
+    logins: Lockout
+    registrations: RateLimit
+    chat: RateLimit
+
+
+TOO_MANY_REGISTRATIONS = "Muitos cadastros feitos desta rede agora. Tente de novo em 1 minuto."
+
+
+def wait_text(seconds: float) -> str:
+    """'Tente de novo em N minutos' in words, rounded up."""
+    minutes = max(1, int(-(-seconds // 60)))
+    unit = "minuto" if minutes == 1 else "minutos"
+    return f"Muitas tentativas. Tente de novo em {minutes} {unit}."
