@@ -46,7 +46,8 @@ async def _context(request: web.Request) -> dict[str, Any]:
 
 @aiohttp_jinja2.template("home.html")
 async def home(request: web.Request) -> dict[str, Any]:
-    return {}
+    left = request.query.get("aviso") == "saiu"
+    return {"notice": "Você saiu da fila. Volte quando quiser." if left else ""}
 
 
 @web.middleware

@@ -97,8 +97,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"atende: configuration error: {exc}", file=sys.stderr)
         return 2
-    print(f"Atende: http://{config.server.host}:{config.server.port}/", flush=True)
-    web.run_app(app, host=config.server.host, port=config.server.port, print=None)
+    address = f"http://{config.server.host}:{config.server.port}/"
+    try:
+        web.run_app(
+            app,
+            host=config.server.host,
+            port=config.server.port,
+            print=lambda _: print(f"Atende: {address}", flush=True),
+        )
+    except OSError as exc:
+        print(f"atende: cannot listen on {address} ({exc.strerror}).", file=sys.stderr)
+        print("Is Atende already running? Change [server] port in config.toml.", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -36,7 +36,7 @@ const socket = openSocket("patient", (m) => {
     status.textContent = "Chegou a sua vez! Abrindo a chamada de vídeo…";
     location.assign("/paciente/consulta");
   } else if (m.type === "left") {
-    location.assign("/");
+    location.assign("/?aviso=saiu");
   } else if (m.type === "removed") {
     socket.close();
     stop(m.message);

@@ -120,6 +120,7 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     expect(pro).to_have_url(server.url + "/profissional/consulta")
     expect(patient).to_have_url(server.url + "/paciente/consulta", timeout=10_000)
 
+    expect(patient.locator("#remote-name")).to_have_text("Ana Beatriz Souza — CRM 123456/DF")
     first = wait_first_frame({"professional": pro, "patient": patient}, since=clicked)
     print(
         "\ntime from 'Atender próximo' to first remote frame: "

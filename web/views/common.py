@@ -6,7 +6,11 @@ import json
 from functools import cache
 from pathlib import Path
 
+import aiohttp_jinja2
+from aiohttp import web
+
 from web.config import Config
+from web.keys import CONFIG
 
 
 def terms_paragraphs(config: Config) -> list[str]:
@@ -29,3 +33,18 @@ def ice_servers_json(config: Config) -> str:
             entry["credential"] = server.credential
         servers.append(entry)
     return json.dumps(servers)
+
+
+def render_call(
+    request: web.Request, role: str, after_call: str, remote_label: str
+) -> web.Response:
+    """The call page (one template for both sides)."""
+    config = request.app[CONFIG]
+    context = {
+        "role": role,
+        "ice_servers": ice_servers_json(config),
+        "chat_max": config.chat.max_length,
+        "after_call": after_call,
+        "remote_label": remote_label,
+    }
+    return aiohttp_jinja2.render_template("call.html", request, context)

@@ -16,7 +16,7 @@ from web.queue import State
 from web.security import read_form
 from web.store import CpfTaken, Patient
 from web.throttle import TOO_MANY_REGISTRATIONS, wait_text
-from web.views.common import ice_servers_json, terms_paragraphs
+from web.views.common import render_call, terms_paragraphs
 
 MAX_COMMENT = 1000
 
@@ -192,14 +192,13 @@ async def call_page(request: web.Request) -> web.StreamResponse:
     ticket = request.app[STORE].active_ticket(patient.id)
     if ticket is None or ticket.state is State.WAITING:
         raise web.HTTPSeeOther(_next_page(request, patient.id))
-    context = {
-        "role": "patient",
-        "ice_servers": ice_servers_json(request.app[CONFIG]),
-        "chat_max": request.app[CONFIG].chat.max_length,
-        "after_call": "/paciente/avaliacao",
-        "remote_label": "Profissional de saúde",
-    }
-    return aiohttp_jinja2.render_template("call.html", request, context)
+    staff = request.app[STORE].staff(ticket.professional_id or 0)
+    label = "Profissional de saúde"
+    if staff is not None:  # patients know who attends them (name, council, number and UF)
+        label = staff.name
+        if staff.council:
+            label += f" — {staff.council} {staff.council_number}/{staff.council_uf}"
+    return render_call(request, "patient", "/paciente/avaliacao", label)
 
 
 async def rating_page(request: web.Request) -> web.StreamResponse:

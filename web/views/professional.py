@@ -12,11 +12,11 @@ from aiohttp_session import get_session
 from web import accounts
 from web.hub import staff_key
 from web.identity import caller, require_professional, sign_in_staff, sign_out
-from web.keys import CONFIG, GUARDS, HUB, STORE, VISITS
+from web.keys import GUARDS, HUB, STORE, VISITS
 from web.security import read_form
 from web.store import EmailTaken
 from web.throttle import TOO_MANY_REGISTRATIONS, wait_text
-from web.views.common import ice_servers_json
+from web.views.common import render_call
 from web.visits import REMOVAL_REASONS
 
 NOBODY_WAITING = "Não há ninguém aguardando no momento."
@@ -145,11 +145,5 @@ async def call_page(request: web.Request) -> web.StreamResponse:
     if ticket is None:
         raise web.HTTPSeeOther("/profissional")
     patient = request.app[STORE].patient(ticket.patient_id)
-    context = {
-        "role": "professional",
-        "ice_servers": ice_servers_json(request.app[CONFIG]),
-        "chat_max": request.app[CONFIG].chat.max_length,
-        "after_call": "/profissional",
-        "remote_label": patient.full_name if patient else "Paciente",
-    }
-    return aiohttp_jinja2.render_template("call.html", request, context)
+    label = patient.full_name if patient else "Paciente"
+    return render_call(request, "professional", "/profissional", label)
