@@ -3,6 +3,16 @@
 from relay.config import IceServer, RelayConfig
 from relay.counters import RelayCounters
 from relay.errors import OfferError
+from relay.probe import ProbeReport
 from relay.relay import Relay
+from relay.stats import PeerStats
 
-__all__ = ["IceServer", "OfferError", "Relay", "RelayConfig", "RelayCounters"]
+__all__ = [
+    "IceServer",
+    "OfferError",
+    "PeerStats",
+    "ProbeReport",
+    "Relay",
+    "RelayConfig",
+    "RelayCounters",
+]

@@ -8,13 +8,24 @@ tests/relay/test_aiortc_hooks.py fails loudly if an upgrade moves any of them. T
   that tells get_decoder (below), through a thread-local, which receiver it decodes for.
 - aiortc.rtcrtpreceiver.get_decoder(codec): module global the decoder thread calls whenever the
   codec changes. Replaced: for a track registered as passthrough it returns a PassthroughDecoder,
-  whose decode() returns the encoded frame as an av.Packet instead of decoded frames.
+  whose decode() returns the encoded frame as an av.Packet instead of decoded frames; for a
+  track registered with on_encoded, a decoder that counts the encoded bytes first.
 - RemoteStreamTrack._queue: the asyncio.Queue the decoder thread fills; the key of the registry.
 - RTCRtpSender._send_keyframe(): called by the sender when a PLI/FIR arrives; on the packet path
-  (track.recv() returns av.Packet) it does nothing. Shadowed per sender by an instance attribute.
+  (track.recv() returns av.Packet) it does nothing. Shadowed per sender by an instance attribute
+  (set_keyframe_request_handler), which observe_keyframe_requests wraps to count requests.
 - RTCRtpSender.__encoder (mangled _RTCRtpSender__encoder): the encoder object; read only, so
   tests can prove nothing was encoded (a VP8 encoder that only packed has codec None).
-- RTCRtpReceiver._send_rtcp_pli(media_ssrc): sends a Picture Loss Indication upstream.
+- RTCRtpReceiver._send_rtcp_pli(media_ssrc): sends a Picture Loss Indication upstream. Called
+  through the instance (aiortc's own loss-triggered requests too), so an instance attribute that
+  wraps it sees every request (observe_keyframe_requests_sent).
+- RTCRtpReceiver.__remote_streams / __rtx_ssrc (mangled _RTCRtpReceiver__...): per-SSRC
+  reception statistics (aiortc.rtcrtpreceiver.StreamStatistics: packets_received, packets_lost,
+  jitter, _clockrate) and the retransmission SSRCs. Read because aiortc's "inbound-rtp" stats
+  give every SSRC of a receiver the same id, so once retransmissions arrive the RTX stream's
+  numbers replace the media stream's in getStats().
+- RTCIceTransport._connection._nominated: aioice's nominated candidate pair per component, whose
+  local_candidate.type and remote_candidate.type tell a direct path from a TURN-relayed one.
 - aiortc.rtcpeerconnection.is_codec_compatible(a, b): aiortc's own codec matching rule (mime,
   clock rate and, for H.264, packetization-mode and profile), reused to inspect offers.
 - aioice.ice.get_host_addresses(use_ipv4, use_ipv6): module global used by Connection
@@ -28,7 +39,7 @@ import contextlib
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +48,13 @@ import aioice.ice
 import aiortc
 import aiortc.rtcpeerconnection
 import aiortc.rtcrtpreceiver
-from aiortc import MediaStreamTrack, RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender
+from aiortc import (
+    MediaStreamTrack,
+    RTCIceTransport,
+    RTCRtpCodecParameters,
+    RTCRtpReceiver,
+    RTCRtpSender,
+)
 
 from relay.passthrough import PassthroughDecoder
 
@@ -52,6 +69,7 @@ class _DecoderChoice:
 
     passthrough: bool
     on_decoder: Callable[[bool], None]
+    on_encoded: Callable[[int], None] | None
 
 
 _registry: "weakref.WeakKeyDictionary[asyncio.Queue[Any], _DecoderChoice]" = (
@@ -67,17 +85,35 @@ _originals: dict[str, Callable[..., Any]] = {}
 
 
 def register_receiver_track(
-    track: MediaStreamTrack, *, passthrough: bool, on_decoder: Callable[[bool], None]
+    track: MediaStreamTrack,
+    *,
+    passthrough: bool,
+    on_decoder: Callable[[bool], None],
+    on_encoded: Callable[[int], None] | None = None,
 ) -> None:
     """Choose how the receiver of a remote track decodes; call before its receiver starts.
 
     on_decoder(passthrough) runs on the event loop each time a decoder is made for the track.
+    on_encoded(size) runs in the decoder thread with the size of every encoded frame about to
+    be decoded: it must be quick and safe to call from that thread (a counter increment).
     """
     queue = getattr(track, "_queue", None)
     if not isinstance(queue, asyncio.Queue):
         raise TypeError("not an aiortc RemoteStreamTrack")
     with _registry_lock:
-        _registry[queue] = _DecoderChoice(passthrough, on_decoder)
+        _registry[queue] = _DecoderChoice(passthrough, on_decoder, on_encoded)
+
+
+class _CountingDecoder:
+    """Tells on_encoded the size of each encoded frame, then decodes it with decoder."""
+
+    def __init__(self, decoder: Any, on_encoded: Callable[[int], None]) -> None:
+        self._decoder = decoder
+        self._on_encoded = on_encoded
+
+    def decode(self, encoded_frame: Any) -> Any:
+        self._on_encoded(len(encoded_frame.data))
+        return self._decoder.decode(encoded_frame)
 
 
 def _decoder_worker(
@@ -111,6 +147,8 @@ def _get_decoder(codec: RTCRtpCodecParameters) -> Any:
         decoder = _originals["get_decoder"](codec)
     with contextlib.suppress(RuntimeError):  # the loop is already closed: nobody to tell
         loop.call_soon_threadsafe(choice.on_decoder, choice.passthrough)
+    if choice.on_encoded is not None:
+        decoder = _CountingDecoder(decoder, choice.on_encoded)
     return decoder
 
 
@@ -158,6 +196,62 @@ def install() -> None:
 def set_keyframe_request_handler(sender: RTCRtpSender, handler: Callable[[], None]) -> None:
     """Call handler (instead of nothing) when the sender's remote asks for a keyframe."""
     setattr(sender, "_send_keyframe", handler)  # noqa: B010 (an instance attribute shadows the method)
+
+
+def observe_keyframe_requests(sender: RTCRtpSender, on_request: Callable[[], None]) -> None:
+    """Call on_request, then the sender's current handler, when its remote asks for a keyframe."""
+    handler: Callable[[], None] = getattr(sender, "_send_keyframe")  # noqa: B009
+
+    def observed() -> None:
+        on_request()
+        handler()
+
+    setattr(sender, "_send_keyframe", observed)  # noqa: B010
+
+
+def observe_keyframe_requests_sent(receiver: RTCRtpReceiver, on_sent: Callable[[], None]) -> None:
+    """Call on_sent for every picture-loss request the receiver sends (ours and aiortc's own)."""
+    send: Callable[[int], Awaitable[None]] = getattr(receiver, "_send_rtcp_pli")  # noqa: B009
+
+    async def observed(media_ssrc: int) -> None:
+        on_sent()
+        await send(media_ssrc)
+
+    setattr(receiver, "_send_rtcp_pli", observed)  # noqa: B010
+
+
+@dataclass(frozen=True)
+class ReceivedStream:
+    """Reception statistics of one media SSRC of a receiver (jitter in RTP clock units)."""
+
+    ssrc: int
+    packets_received: int
+    packets_lost: int
+    jitter: int
+    clock_rate: int
+
+
+def received_streams(receiver: RTCRtpReceiver) -> list[ReceivedStream]:
+    """The receiver's per-SSRC statistics, retransmission (RTX) streams left out."""
+    streams = getattr(receiver, "_RTCRtpReceiver__remote_streams")  # noqa: B009
+    rtx_ssrcs = getattr(receiver, "_RTCRtpReceiver__rtx_ssrc")  # noqa: B009
+    return [
+        ReceivedStream(
+            ssrc=ssrc,
+            packets_received=stream.packets_received,
+            packets_lost=stream.packets_lost,
+            jitter=stream.jitter,
+            clock_rate=stream._clockrate,
+        )
+        for ssrc, stream in list(streams.items())
+        if ssrc not in rtx_ssrcs
+    ]
+
+
+def nominated_candidate_types(transport: RTCIceTransport) -> list[tuple[str, str]]:
+    """(local, remote) candidate type of each nominated ICE pair: host, srflx, prflx or relay."""
+    pairs = transport._connection._nominated.values()
+    return [(pair.local_candidate.type, pair.remote_candidate.type) for pair in list(pairs)]
 
 
 def sender_encoder(sender: RTCRtpSender) -> Any:

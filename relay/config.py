@@ -1,4 +1,4 @@
-"""Settings of the media relay: ICE servers, host addresses, allowed remote networks, codecs."""
+"""Settings of the media relay: ICE servers, addresses, allowed remote networks, codecs, probes."""
 
 import ipaddress
 from dataclasses import dataclass
@@ -23,6 +23,8 @@ class RelayConfig:
     remote_networks: CIDRs; remote candidates outside them, and mDNS ".local" candidates, are
         dropped from an offer before ICE starts; () accepts any address (and resolves mDNS).
     video_codecs / audio_codecs: MIME subtypes the relay forwards, in order of preference.
+    max_probes: device-test probes that may run at once (each decodes and re-encodes video).
+    max_probe_seconds: a probe still open after this long is closed by the relay.
     """
 
     ice_servers: tuple[IceServer, ...] = ()
@@ -30,12 +32,18 @@ class RelayConfig:
     remote_networks: tuple[str, ...] = ()
     video_codecs: tuple[str, ...] = ("VP8", "H264")
     audio_codecs: tuple[str, ...] = ("opus", "PCMU", "PCMA")
+    max_probes: int = 4
+    max_probe_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         for address in self.host_addresses:
             ipaddress.ip_address(address)  # ValueError for a host name or a typo
         for network in self.remote_networks:
             ipaddress.ip_network(network, strict=False)
+        if self.max_probes < 0:
+            raise ValueError("max_probes must not be negative")
+        if not self.max_probe_seconds > 0:
+            raise ValueError("max_probe_seconds must be positive")
 
     def codecs_for(self, kind: str) -> tuple[str, ...]:
         """The preferred codec names for a media kind ("audio" or "video")."""

@@ -6,8 +6,9 @@ class OfferError(ValueError):
 
     code is stable and machine-readable (the web layer translates by code):
     not_sdp, too_large, invalid_sdp, no_media, too_many_media, missing_ice, missing_dtls,
-    no_common_codec, no_candidates; and superseded (a newer offer or close_peer for the same
-    peer id won while this offer was being applied).
+    no_common_codec, no_candidates; superseded (a newer offer or close_peer for the same
+    peer id won while this offer was being applied); busy (config.max_probes device tests
+    are already running).
     """
 
     def __init__(self, code: str, message: str) -> None:

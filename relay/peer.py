@@ -1,24 +1,32 @@
 """Peer: one browser's RTCPeerConnection to the relay, from its offer to its close."""
 
+import abc
 import asyncio
 import logging
+import time
 from collections.abc import Callable
+from typing import ClassVar
 
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
     RTCSessionDescription,
 )
 
-from relay.aiortc_hooks import gather_on, register_receiver_track, set_keyframe_request_handler
-from relay.codecs import preferred_codecs
+from relay.aiortc_hooks import (
+    gather_on,
+    observe_keyframe_requests,
+    observe_keyframe_requests_sent,
+    register_receiver_track,
+)
+from relay.codecs import preferred_codecs, subtype
 from relay.config import RelayConfig
-from relay.counters import RelayCounters
+from relay.counters import KindCounters, RelayCounters
 from relay.errors import OfferError
-from relay.forward import ForwardTrack, Pump
-from relay.keyframes import KeyframeRequester
 from relay.sdp import Offer, answer_codecs
 
 logger = logging.getLogger(__name__)
@@ -35,29 +43,37 @@ def rtc_configuration(config: RelayConfig) -> RTCConfiguration:
     )
 
 
-class Peer:
-    """The relay's end of one browser connection.
+class Peer(abc.ABC):
+    """The relay's end of one browser connection: negotiation, state, the relay's totals, close.
 
-    outgoing[kind]: the ForwardTrack the relay sends to this browser.
-    incoming[kind]: the Pump reading what this browser sends (encoded, never decoded).
-    codecs[kind]: the codec negotiated for kind (both directions use it).
+    What the relay sends and what it does with what it receives is the subclass's: a call leg
+    (relay/leg.py) forwards encoded media, a device-test probe (relay/probe.py) decodes it.
+
+    forwarded: True when received media stays encoded (never decoded), False when decoded.
+    codecs[kind]: the codec negotiated for kind, lowercase ("vp8"; both directions use it).
+    clock_rates[kind]: that codec's RTP clock rate.
+    totals[kind]: what the relay counts itself for kind (bytes received, keyframe requests).
+    started: time.monotonic() when the peer was made.
     """
+
+    forwarded: ClassVar[bool]
 
     def __init__(
         self,
         peer_id: str,
         config: RelayConfig,
         counters: RelayCounters,
-        on_state: Callable[["Peer", str], None],
+        on_state: Callable[["Peer", str], None] | None = None,
     ) -> None:
         self.peer_id = peer_id
-        self.outgoing: dict[str, ForwardTrack] = {}
-        self.incoming: dict[str, Pump] = {}
         self.codecs: dict[str, str] = {}
+        self.clock_rates: dict[str, int] = {}
+        self.totals: dict[str, KindCounters] = {}
+        self.started = time.monotonic()
         self._config = config
         self._counters = counters
         self._on_state = on_state
-        self._closed = False
+        self._closing: asyncio.Future[None] | None = None
         self._pc = RTCPeerConnection(rtc_configuration(config))
         counters.peer_connections_open += 1
         self._pc.on("track", self._on_track)
@@ -73,15 +89,22 @@ class Peer:
         """The underlying RTCPeerConnection (for stats and tests)."""
         return self._pc
 
+    @property
+    def closed(self) -> bool:
+        """Whether close() has been called."""
+        return self._closing is not None
+
     async def answer(self, offer: Offer) -> str:
         """Apply an inspected offer and return the answer, with every candidate gathered."""
         for kind in offer.kinds:
-            track = ForwardTrack(kind, self._counters)
-            transceiver = self._pc.addTransceiver(track, direction="sendrecv")
+            totals = self.totals[kind] = KindCounters()
+            track = self._sender_track(kind)
+            transceiver = self._pc.addTransceiver(
+                kind if track is None else track, direction="sendrecv"
+            )
             transceiver.setCodecPreferences(preferred_codecs(kind, self._config.codecs_for(kind)))
-            if kind == "video":
-                set_keyframe_request_handler(transceiver.sender, track.request_keyframe)
-            self.outgoing[kind] = track
+            self._sender_ready(kind, transceiver.sender)
+            observe_keyframe_requests(transceiver.sender, totals.count_keyframe_request_received)
         try:
             await self._pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
             with gather_on(self._config.host_addresses):
@@ -90,37 +113,63 @@ class Peer:
             logger.info("peer %s: offer refused by aiortc: %r", self.peer_id, exc)
             raise OfferError("invalid_sdp", "The offer could not be applied.") from exc
         answer = self._pc.localDescription.sdp
-        self.codecs = answer_codecs(answer)
+        negotiated = answer_codecs(answer)
+        self.codecs = {kind: subtype(codec.mimeType) for kind, codec in negotiated.items()}
+        self.clock_rates = {kind: codec.clockRate for kind, codec in negotiated.items()}
         logger.debug("peer %s: answer\n%s", self.peer_id, answer)
         return answer
 
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        register_receiver_track(track, passthrough=True, on_decoder=self._counters.count_decoder)
-        keyframes = None
-        if track.kind == "video":
-            receiver = next(r for r in self._pc.getReceivers() if r.track is track)
-            keyframes = KeyframeRequester(receiver, self._count_keyframe_request)
-        self.incoming[track.kind] = Pump(track, keyframes)
+    async def close(self) -> None:
+        """Close the connection and its media (idempotent; a second call waits for the first)."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
 
-    def _count_keyframe_request(self) -> None:
-        self._counters.keyframe_requests_forwarded += 1
+    @abc.abstractmethod
+    def _sender_track(self, kind: str) -> MediaStreamTrack | None:
+        """The track the relay sends to the browser for kind (None: send nothing)."""
+
+    def _sender_ready(self, kind: str, sender: RTCRtpSender) -> None:  # noqa: B027
+        """The sender for kind exists (a subclass may set it up)."""
+
+    @abc.abstractmethod
+    def _received(self, track: MediaStreamTrack, receiver: RTCRtpReceiver) -> None:
+        """The browser's track of a kind arrived (registered with the decoder hooks already)."""
+
+    @abc.abstractmethod
+    def _count_decoder(self, passthrough: bool) -> None:
+        """A decoder was made for one of this peer's receivers."""
+
+    @abc.abstractmethod
+    async def _close_media(self) -> None:
+        """Stop the subclass's media work; runs once, before the connection closes."""
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        receiver = next(r for r in self._pc.getReceivers() if r.track is track)
+        totals = self.totals.setdefault(track.kind, KindCounters())
+        register_receiver_track(
+            track,
+            passthrough=self.forwarded,
+            on_decoder=self._count_decoder,
+            on_encoded=totals.count_encoded,
+        )
+        observe_keyframe_requests_sent(receiver, totals.count_keyframe_request_sent)
+        self._received(track, receiver)
 
     def _on_connection_state_change(self) -> None:
         state = self.connection_state
         logger.info("peer %s: connection %s", self.peer_id, state)
-        self._on_state(self, state)
+        if self._on_state is not None:
+            self._on_state(self, state)
 
-    async def close(self) -> None:
-        """Close the connection, its pumps and tracks (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
+    async def _close(self) -> None:
         try:
-            await asyncio.gather(*(pump.close() for pump in self.incoming.values()))
+            await self._close_media()
+        except Exception:
+            logger.warning("peer %s: error while stopping media", self.peer_id, exc_info=True)
+        try:
             await self._pc.close()
         except Exception:  # a connection left half-built by a bad offer can fail to close
             logger.warning("peer %s: error while closing", self.peer_id, exc_info=True)
         finally:
-            for track in self.outgoing.values():
-                track.stop()
             self._counters.peer_connections_open -= 1

@@ -1,4 +1,4 @@
-"""Relay: the media plane's entry point; answers offers and forwards media between paired peers.
+"""Relay: the media plane's entry point: answers offers, forwards media, runs device tests.
 
 Media is forwarded encoded (SFU passthrough), so both peers of a pair must use the same codec for
 a kind. Codec preferences make that the rule (VP8, then H264; opus); if two legs still end up
@@ -7,16 +7,19 @@ forwarded and a warning is logged: transcoding is left for later.
 """
 
 import asyncio
-import itertools
 import logging
 from collections.abc import Callable
 
 from relay import aiortc_hooks
 from relay.config import RelayConfig
+from relay.connections import Connections
 from relay.counters import RelayCounters
 from relay.errors import OfferError
+from relay.leg import CallLeg
 from relay.peer import Peer
+from relay.probe import Probe, ProbeReport
 from relay.sdp import MEDIA_KINDS, inspect_offer
+from relay.stats import PeerStats, StatsSampler
 
 REPORTED_STATES = frozenset({"connected", "failed", "closed"})
 
@@ -24,13 +27,13 @@ logger = logging.getLogger(__name__)
 
 
 class Relay:
-    """Peers by id, and which peer forwards to which.
+    """Call legs by peer id and which leg forwards to which; device-test probes by probe id.
 
     on_state_change(peer_id, state) is called for "connected", "failed" and "closed" of the
-    current connection of a peer id. A connection replaced by a new offer for the same id
-    reports nothing; close_peer() reports "closed"; close() reports nothing.
+    current connection of a peer id (call legs only). A connection replaced by a new offer for
+    the same id reports nothing; close_peer() reports "closed"; close() reports nothing.
     A pairing outlives the connections: it applies to every later connection of either id,
-    until unpair().
+    until unpair(). Probe ids are a namespace of their own.
     """
 
     def __init__(self, config: RelayConfig) -> None:
@@ -38,10 +41,10 @@ class Relay:
         self.config = config
         self.counters = RelayCounters()
         self.on_state_change: Callable[[str, str], None] | None = None
-        self._peers: dict[str, Peer] = {}
+        self._legs: Connections[CallLeg] = Connections()
+        self._probes: Connections[Probe] = Connections()
         self._partners: dict[str, str] = {}
-        self._pending: dict[str, int] = {}  # peer id -> ticket of its latest answer() in progress
-        self._tickets = itertools.count()
+        self._sampler = StatsSampler()
 
     async def answer(self, peer_id: str, offer_sdp: str) -> str:
         """Answer a browser's offer for peer_id, replacing that peer's previous connection.
@@ -50,29 +53,12 @@ class Relay:
         OfferError("superseded") if another answer() or close_peer() for peer_id won meanwhile.
         """
         offer = inspect_offer(offer_sdp, self.config)
-        ticket = self._pending[peer_id] = next(self._tickets)
-        try:
-            await self._drop(peer_id)
-            peer = Peer(peer_id, self.config, self.counters, self._peer_state_changed)
-            try:
-                answer = await peer.answer(offer)
-            except BaseException:
-                await peer.close()
-                raise
-            if self._pending.get(peer_id) != ticket:
-                await peer.close()
-                raise OfferError("superseded", "A newer offer or a close replaced this offer.")
-        finally:
-            if self._pending.get(peer_id) == ticket:
-                del self._pending[peer_id]
-        stale = self._peers.pop(peer_id, None)  # registered while this one was negotiated
-        self._peers[peer_id] = peer
-        logger.info("peer %s: answered (%s)", peer_id, _describe(peer.codecs))
+        leg = CallLeg(peer_id, self.config, self.counters, self._leg_state_changed)
+        answer = await self._legs.open(peer_id, leg, offer)
+        logger.info("peer %s: answered (%s)", peer_id, _describe(leg.codecs))
         partner = self._partners.get(peer_id)
         if partner is not None:
             self._link(peer_id, partner)
-        if stale is not None:
-            await stale.close()
         return answer
 
     def pair(self, a: str, b: str) -> None:
@@ -95,51 +81,74 @@ class Relay:
             return
         self._partners.pop(b, None)
         for peer_id in (a, b):
-            peer = self._peers.get(peer_id)
-            if peer is not None:
-                for pump in peer.incoming.values():
+            leg = self._legs.get(peer_id)
+            if leg is not None:
+                for pump in leg.incoming.values():
                     pump.disconnect()
         logger.info("peers %s and %s unpaired", a, b)
 
     async def close_peer(self, peer_id: str) -> None:
         """Close peer_id's connection (its pairing stays, for a later connection)."""
-        self._pending.pop(peer_id, None)
-        if await self._drop(peer_id):
+        if await self._legs.close(peer_id):
             self._report(peer_id, "closed")
+
+    async def answer_probe(self, probe_id: str, offer_sdp: str) -> str:
+        """Answer a device test's offer (same format as a call's), replacing probe_id's previous
+        test. The relay decodes and measures what arrives, and sends the video back.
+
+        Raises OfferError like answer(), and OfferError("busy") when config.max_probes tests
+        are already running.
+        """
+        offer = inspect_offer(offer_sdp, self.config)
+        replaced = self._probes.get(probe_id)
+        running = self.counters.probes_running
+        if replaced is not None and not replaced.closed:
+            running -= 1
+        if running >= self.config.max_probes:
+            raise OfferError("busy", "Too many device tests are running; try again shortly.")
+        probe = Probe(probe_id, self.config, self.counters)
+        answer = await self._probes.open(probe_id, probe, offer)
+        logger.info("probe %s: answered (%s)", probe_id, _describe(probe.codecs))
+        return answer
+
+    def probe_report(self, probe_id: str) -> ProbeReport | None:
+        """What probe_id measured so far (also after its connection ended); None if no probe."""
+        probe = self._probes.get(probe_id)
+        return None if probe is None else probe.report()
+
+    async def close_probe(self, probe_id: str) -> ProbeReport | None:
+        """Close probe_id's connection and forget it; its final report, or None if no probe."""
+        probe = self._probes.get(probe_id)
+        await self._probes.close(probe_id)
+        return None if probe is None else probe.report()
+
+    async def stats(self) -> list[PeerStats]:
+        """One entry per open connection, call legs then probes; bitrates cover the time since
+        the previous call (or since the connection was made)."""
+        peers: list[Peer] = [*self._legs.values(), *self._probes.values()]
+        return await self._sampler.sample([peer for peer in peers if not peer.closed])
 
     async def close(self) -> None:
         """Close every connection and forget every pairing."""
-        peers = list(self._peers.values())
-        self._peers.clear()
-        self._pending.clear()
         self._partners.clear()
-        await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
+        await asyncio.gather(self._legs.close_all(), self._probes.close_all())
 
     def connection_state(self, peer_id: str) -> str | None:
         """aiortc's connectionState of peer_id's current connection, or None."""
-        peer = self._peers.get(peer_id)
-        return None if peer is None else peer.connection_state
+        leg = self._legs.get(peer_id)
+        return None if leg is None else leg.connection_state
 
-    def peer(self, peer_id: str) -> Peer | None:
+    def peer(self, peer_id: str) -> CallLeg | None:
         """peer_id's current connection (for stats and tests)."""
-        return self._peers.get(peer_id)
-
-    async def _drop(self, peer_id: str) -> bool:
-        """Unregister and close peer_id's connection; its events are no longer reported."""
-        peer = self._peers.pop(peer_id, None)
-        if peer is None:
-            return False
-        await peer.close()
-        logger.info("peer %s: closed", peer_id)
-        return True
+        return self._legs.get(peer_id)
 
     def _link(self, a: str, b: str) -> None:
         """Connect the pumps of a and b both ways, for every kind whose codecs match."""
-        peer_a, peer_b = self._peers.get(a), self._peers.get(b)
-        if peer_a is None or peer_b is None:
+        leg_a, leg_b = self._legs.get(a), self._legs.get(b)
+        if leg_a is None or leg_b is None:
             return
         for kind in MEDIA_KINDS:
-            for source, sink in ((peer_a, peer_b), (peer_b, peer_a)):
+            for source, sink in ((leg_a, leg_b), (leg_b, leg_a)):
                 pump, track = source.incoming.get(kind), sink.outgoing.get(kind)
                 if pump is None or track is None:
                     continue
@@ -155,9 +164,9 @@ class Relay:
                     continue
                 pump.connect(track)
 
-    def _peer_state_changed(self, peer: Peer, state: str) -> None:
-        if self._peers.get(peer.peer_id) is peer and state in REPORTED_STATES:
-            self._report(peer.peer_id, state)
+    def _leg_state_changed(self, leg: Peer, state: str) -> None:
+        if self._legs.get(leg.peer_id) is leg and state in REPORTED_STATES:
+            self._report(leg.peer_id, state)
 
     def _report(self, peer_id: str, state: str) -> None:
         if self.on_state_change is None:

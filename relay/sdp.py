@@ -6,9 +6,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aiortc import RTCRtpCodecParameters
 from aiortc.sdp import SessionDescription
 
-from relay.codecs import forwardable, is_rtx, subtype
+from relay.codecs import forwardable, is_rtx
 from relay.config import RelayConfig
 from relay.errors import OfferError
 
@@ -79,13 +80,13 @@ def inspect_offer(text: object, config: RelayConfig) -> Offer:
     return Offer(sdp=filtered, kinds=tuple(m.kind for m in media))
 
 
-def answer_codecs(text: str) -> dict[str, str]:
-    """The codec (lowercase MIME subtype) the relay sends for each kind in its own answer."""
-    chosen: dict[str, str] = {}
+def answer_codecs(text: str) -> dict[str, RTCRtpCodecParameters]:
+    """The codec the relay sends for each kind in its own answer (its first media codec)."""
+    chosen: dict[str, RTCRtpCodecParameters] = {}
     for m in SessionDescription.parse(text).media:
         codecs = [c for c in m.rtp.codecs if not is_rtx(c)]
         if m.kind in MEDIA_KINDS and m.port != 0 and codecs:
-            chosen[m.kind] = subtype(codecs[0].mimeType)
+            chosen[m.kind] = codecs[0]
     return chosen
 
 

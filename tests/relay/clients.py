@@ -1,7 +1,9 @@
 """Test browsers: aiortc peers on 127.0.0.1 that offer audio and video to the relay."""
 
+import array
 import asyncio
 import fractions
+import math
 from collections.abc import Callable
 
 import av
@@ -19,6 +21,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from relay.aiortc_hooks import gather_on, install
 from relay.codecs import preferred_codecs
+from relay.measures import frame_brightness
 from relay.relay import Relay
 
 LOOPBACK = ("127.0.0.1",)
@@ -43,14 +46,27 @@ class SolidVideoTrack(VideoStreamTrack):
         return frame
 
 
-def mean_luma(frame: av.VideoFrame) -> float:
-    """Average brightness of a decoded frame (0-255)."""
-    plane = frame.planes[0]
-    data = bytes(plane)
-    rows = [
-        data[y * plane.line_size : y * plane.line_size + plane.width] for y in range(plane.height)
-    ]
-    return sum(sum(row) for row in rows) / (plane.width * plane.height)
+class SineAudioTrack(AudioStreamTrack):
+    """aiortc's paced 8 kHz mono audio, carrying a sine of the given frequency and level."""
+
+    def __init__(self, frequency: float = 1000.0, dbfs: float = -6.0) -> None:
+        super().__init__()
+        self.frequency = frequency
+        self.amplitude = 32767 * 10 ** (dbfs / 20)
+
+    async def recv(self) -> av.AudioFrame:
+        frame = await super().recv()
+        assert isinstance(frame, av.AudioFrame)
+        rate, start = frame.sample_rate, frame.pts or 0
+        samples = array.array(
+            "h",
+            (
+                round(self.amplitude * math.sin(2 * math.pi * self.frequency * (start + i) / rate))
+                for i in range(frame.samples)
+            ),
+        )
+        frame.planes[0].update(samples.tobytes())
+        return frame
 
 
 class Client:
@@ -60,6 +76,8 @@ class Client:
         self,
         video: MediaStreamTrack | None = None,
         *,
+        audio: MediaStreamTrack | None = None,
+        kinds: tuple[str, ...] = ("audio", "video"),
         video_codecs: tuple[str, ...] = (),
         data_only: bool = False,
     ) -> None:
@@ -70,8 +88,10 @@ class Client:
         self._readers: list[asyncio.Task[None]] = []
         if data_only:
             self.pc.createDataChannel("chat")
-        else:
-            self.pc.addTransceiver(AudioStreamTrack(), direction="sendrecv")
+            kinds = ()
+        if "audio" in kinds:
+            self.pc.addTransceiver(audio or AudioStreamTrack(), direction="sendrecv")
+        if "video" in kinds:
             video_transceiver = self.pc.addTransceiver(
                 video or SolidVideoTrack(128), direction="sendrecv"
             )
@@ -102,7 +122,7 @@ class Client:
             while True:
                 frame = await track.recv()
                 if isinstance(frame, av.VideoFrame):
-                    self.video_frames.append((frame.width, frame.height, mean_luma(frame)))
+                    self.video_frames.append((frame.width, frame.height, frame_brightness(frame)))
                 else:
                     self.audio_frames += 1
         except MediaStreamError:
@@ -120,6 +140,14 @@ async def join(relay: Relay, peer_id: str, client: Client) -> None:
     await client.accept(await relay.answer(peer_id, await client.offer()))
 
 
+def receiving_video(relay: Relay, peer_id: str) -> bool:
+    """Whether the relay has received video from peer_id."""
+    peer = relay.peer(peer_id)
+    return peer is not None and any(
+        r.getSynchronizationSources() for r in peer.pc.getReceivers() if r.track.kind == "video"
+    )
+
+
 async def eventually(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     """Wait until condition() is true; fail the test after that many seconds."""
     try:
@@ -128,3 +156,8 @@ async def eventually(condition: Callable[[], bool], seconds: float = 20.0) -> No
                 await asyncio.sleep(0.05)
     except TimeoutError:
         raise AssertionError(f"condition not met within {seconds} s") from None
+
+
+def shown(y: int) -> float:
+    """The display luma (0-255) of a grey pixel of limited-range Y value y (BT.601)."""
+    return max(0.0, min(255.0, (y - 16) * 255 / 219))

@@ -8,7 +8,8 @@ import aiortc.rtcpeerconnection
 import aiortc.rtcrtpreceiver
 import pytest
 from aiortc import RTCRtpReceiver, RTCRtpSender
-from aiortc.rtcrtpreceiver import RemoteStreamTrack
+from aiortc.rtcicetransport import RTCIceTransport
+from aiortc.rtcrtpreceiver import RemoteStreamTrack, StreamStatistics
 
 from relay import aiortc_hooks
 
@@ -45,6 +46,19 @@ def test_semi_private_names_have_the_expected_signatures() -> None:
     assert "__encoder" in inspect.getsource(RTCRtpSender.__init__)
     assert "get_host_addresses(" in inspect.getsource(aioice.ice.Connection.gather_candidates)
     assert hasattr(RemoteStreamTrack("video"), "_queue")
+    # called through the instance, so per-instance wrappers see every call
+    assert "await self._send_rtcp_pli(packet.ssrc)" in source
+    # per-SSRC statistics and the RTX SSRCs read by received_streams()
+    assert "self.__remote_streams[packet.ssrc] = StreamStatistics(codec.clockRate)" in source
+    assert "self.__rtx_ssrc[encoding.rtx.ssrc] = encoding.ssrc" in source
+    assert {"packets_received", "_clockrate"} <= set(vars(StreamStatistics(90000)))
+    for name in ("packets_lost", "jitter"):
+        assert isinstance(inspect.getattr_static(StreamStatistics, name), property)
+    # the nominated pairs read by nominated_candidate_types()
+    assert "self._connection = gatherer._connection" in inspect.getsource(RTCIceTransport)
+    assert "self._nominated: dict[int, CandidatePair] = {}" in inspect.getsource(aioice.ice)
+    assert isinstance(inspect.getattr_static(aioice.ice.CandidatePair, "local_candidate"), property)
+    assert "self.remote_candidate = remote_candidate" in inspect.getsource(aioice.ice.CandidatePair)
 
 
 def test_install_is_idempotent() -> None:
@@ -75,5 +89,29 @@ async def test_sender_encoder_is_readable() -> None:
         aiortc_hooks.set_keyframe_request_handler(sender, lambda: calls.append(None))
         sender._send_keyframe()
         assert calls == [None]
+    finally:
+        await pc.close()
+
+
+@pytest.mark.asyncio
+async def test_readers_and_observers_work_on_a_fresh_connection() -> None:
+    pc = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
+    try:
+        transceiver = pc.addTransceiver("video")
+        assert aiortc_hooks.received_streams(transceiver.receiver) == []
+        transport = transceiver.receiver.transport.transport
+        assert aiortc_hooks.nominated_candidate_types(transport) == []
+
+        received: list[str] = []
+        sender = transceiver.sender
+        aiortc_hooks.set_keyframe_request_handler(sender, lambda: received.append("handler"))
+        aiortc_hooks.observe_keyframe_requests(sender, lambda: received.append("observer"))
+        sender._send_keyframe()
+        assert received == ["observer", "handler"]
+
+        sent: list[None] = []
+        aiortc_hooks.observe_keyframe_requests_sent(transceiver.receiver, lambda: sent.append(None))
+        await aiortc_hooks.send_pli(transceiver.receiver, 1234)  # not connected: nothing leaves
+        assert sent == [None]
     finally:
         await pc.close()

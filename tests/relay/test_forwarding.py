@@ -6,7 +6,7 @@ import pytest
 
 from relay.aiortc_hooks import send_pli, sender_encoder
 from relay.relay import Relay
-from tests.relay.clients import Client, SolidVideoTrack, eventually, join
+from tests.relay.clients import Client, SolidVideoTrack, eventually, join, receiving_video
 
 pytestmark = pytest.mark.asyncio
 
@@ -17,14 +17,6 @@ def sees(client: Client, width: int, height: int, luma: int) -> bool:
     """Whether the client has decoded a frame of this size and (about) this brightness."""
     return any(
         (w, h) == (width, height) and abs(mean - luma) < 25 for w, h, mean in client.video_frames
-    )
-
-
-def receiving_video(relay: Relay, peer_id: str) -> bool:
-    """Whether the relay has received video from peer_id."""
-    peer = relay.peer(peer_id)
-    return peer is not None and any(
-        r.getSynchronizationSources() for r in peer.pc.getReceivers() if r.track.kind == "video"
     )
 
 
