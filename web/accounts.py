@@ -195,6 +195,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def council_label(council: str, number: str, uf: str) -> str:
+    """How a professional's registration is shown: "CRM 123456/DF" ("" for none)."""
+    return f"{council} {number}/{uf}" if council else ""
+
+
 def first_name(full_name: str) -> str:
     """What other people see of a patient: the first name only."""
     return full_name.split()[0] if full_name.split() else ""

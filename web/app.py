@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -14,11 +16,13 @@ from aiohttp_session import get_session
 
 from relay.config import RelayConfig
 from relay.relay import Relay
-from web import signaling
+from web import formats, metrics, signaling
 from web.config import Config
+from web.device_tests import DeviceTests
 from web.hub import Hub
 from web.identity import caller
-from web.keys import CONFIG, GUARDS, HUB, RELAY, STORE, VISITS
+from web.keys import CONFIG, DEVICE_TESTS, GUARDS, HUB, METRICS, MONITOR, RELAY, STORE, VISITS
+from web.monitor import Monitor
 from web.security import csrf_middleware, csrf_token, headers_middleware, sessions
 from web.store import Store
 from web.throttle import Guards, Lockout, RateLimit
@@ -36,6 +40,7 @@ def relay_config(config: Config) -> RelayConfig:
         remote_networks=tuple(config.relay.remote_networks),
         video_codecs=tuple(config.relay.video_codecs),
         audio_codecs=tuple(config.relay.audio_codecs),
+        max_probes=config.device_test.max_running,
     )
 
 
@@ -100,6 +105,7 @@ def create_app(config: Config, relay: Relay | None = None) -> web.Application:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(formats.filters(ZoneInfo(config.server.timezone)))
     app[aiohttp_jinja2.static_root_key] = "/static"
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -108,9 +114,16 @@ def create_app(config: Config, relay: Relay | None = None) -> web.Application:
         app[RELAY] = relay if relay is not None else Relay(relay_config(config))
         app[HUB] = Hub()
         app[VISITS] = Visits(store, app[RELAY], app[HUB], config.queue, config.chat)
+        app[MONITOR] = Monitor(app[RELAY], config.metrics.sample_seconds)
+        app[DEVICE_TESTS] = DeviceTests(store, app[RELAY], app[HUB], config.device_test.seconds)
+        app[METRICS] = metrics.make_registry(store, app[VISITS], app[MONITOR])
         await app[VISITS].resume()
+        sampler = asyncio.create_task(app[MONITOR].run())
         yield
+        sampler.cancel()
+        await asyncio.gather(sampler, return_exceptions=True)
         await app[VISITS].close()
+        await app[DEVICE_TESTS].close()
         await app[RELAY].close()
         store.close()
 
@@ -131,6 +144,8 @@ def _routes(app: web.Application) -> None:
     r.add_post("/paciente/sair", patient.logout)
     r.add_get("/paciente/entrar", patient.lookup_form)
     r.add_post("/paciente/entrar", patient.lookup)
+    r.add_get("/paciente/teste", patient.device_test_page)
+    r.add_post("/paciente/teste", patient.device_test_done)
     r.add_get("/paciente/termos", patient.terms_page)
     r.add_post("/paciente/termos", patient.accept_terms)
     r.add_get("/paciente/fila", patient.waiting_page)
@@ -146,7 +161,16 @@ def _routes(app: web.Application) -> None:
     r.add_post("/profissional/sair", professional.logout)
     r.add_post("/profissional/atender", professional.take_next)
     r.add_get("/profissional/consulta", professional.call_page)
-    r.add_get("/admin", admin.admin_home)
+    r.add_get("/admin", admin.overview_page)
+    r.add_get("/admin/painel.json", admin.panel_json)
+    r.add_get("/admin/profissionais", admin.professionals_page)
     r.add_post(r"/admin/profissionais/{staff_id:\d{1,9}}/aprovar", admin.approve)
+    r.add_post(r"/admin/profissionais/{staff_id:\d{1,9}}/ativo", admin.set_active)
+    r.add_post(r"/admin/profissionais/{staff_id:\d{1,9}}/nova-senha", admin.reset_password)
+    r.add_get("/admin/atendimentos", admin.visits_page)
+    r.add_get("/admin/atendimentos.csv", admin.visits_csv)
+    r.add_get("/admin/avaliacoes", admin.ratings_page)
+    r.add_get("/admin/midia", admin.media_page)
+    r.add_get("/metrics", metrics.metrics_view)
     r.add_get("/ws", signaling.websocket)
     r.add_static("/static", ROOT / "static", append_version=True)

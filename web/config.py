@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import tomllib
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(Exception):
@@ -19,6 +21,7 @@ class ServerConfig:
     host: str
     port: int
     log_level: str
+    timezone: str
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,24 @@ class QueueConfig:
 
 
 @dataclass(frozen=True)
+class DeviceTestConfig:
+    seconds: int
+    max_running: int
+
+
+@dataclass(frozen=True)
 class LimitsConfig:
     failed_logins: int
     lockout_seconds: int
     registrations_per_minute: int
     chat_messages_per_10s: int
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    token: str
+    allowed_addresses: list[str]
+    sample_seconds: int
 
 
 @dataclass(frozen=True)
@@ -93,7 +109,9 @@ class Config:
     ice: IceConfig
     relay: RelaySettings
     queue: QueueConfig
+    device_test: DeviceTestConfig
     limits: LimitsConfig
+    metrics: MetricsConfig
     chat: ChatConfig
     # Folder that relative paths are resolved against (the config file's folder).
     base_dir: Path = field(default=Path("."), compare=False)
@@ -164,6 +182,17 @@ def _validate(config: Config) -> None:
         raise ConfigError("server.port: must be between 0 and 65535")
     if config.server.log_level not in _LOG_LEVELS:
         raise ConfigError(f"server.log_level: must be one of {', '.join(sorted(_LOG_LEVELS))}")
+    try:
+        ZoneInfo(config.server.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"server.timezone: unknown time zone {config.server.timezone!r}") from exc
+    for address in config.metrics.allowed_addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError as exc:
+            raise ConfigError(f"metrics.allowed_addresses: not an IP address: {address}") from exc
+    if not 1 <= config.metrics.sample_seconds <= 300:
+        raise ConfigError("metrics.sample_seconds: must be between 1 and 300")
     if config.session.max_age_hours < 1:
         raise ConfigError("session.max_age_hours: must be at least 1")
     for name in ("grace_seconds", "no_show_seconds", "call_grace_seconds"):
@@ -172,6 +201,10 @@ def _validate(config: Config) -> None:
     low, high = config.queue.default_call_minutes_low, config.queue.default_call_minutes_high
     if not 1 <= low <= high:
         raise ConfigError("queue.default_call_minutes_low: must be between 1 and the high value")
+    if not 2 <= config.device_test.seconds <= 60:
+        raise ConfigError("device_test.seconds: must be between 2 and 60")
+    if not 1 <= config.device_test.max_running <= 100:
+        raise ConfigError("device_test.max_running: must be between 1 and 100")
     for name in ("failed_logins", "lockout_seconds", "registrations_per_minute"):
         if getattr(config.limits, name) < 1:
             raise ConfigError(f"limits.{name}: must be at least 1")

@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from relay.relay import Relay
     from web.config import Config
+    from web.device_tests import DeviceTests
     from web.hub import Hub
+    from web.monitor import Monitor
     from web.store import Store
     from web.throttle import Guards
     from web.visits import Visits
@@ -20,3 +24,6 @@ RELAY: web.AppKey[Relay] = web.AppKey("relay")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 VISITS: web.AppKey[Visits] = web.AppKey("visits")
 GUARDS: web.AppKey[Guards] = web.AppKey("guards")
+MONITOR: web.AppKey[Monitor] = web.AppKey("monitor")
+DEVICE_TESTS: web.AppKey[DeviceTests] = web.AppKey("device_tests")
+METRICS: web.AppKey[CollectorRegistry] = web.AppKey("metrics")

@@ -56,6 +56,7 @@ MIGRATIONS: tuple[str, ...] = (
         seq INTEGER NOT NULL,
         requeued INTEGER NOT NULL DEFAULT 0,
         no_shows INTEGER NOT NULL DEFAULT 0,
+        device_summary TEXT NOT NULL DEFAULT '',
         arrived_at REAL NOT NULL,
         professional_id INTEGER REFERENCES staff(id),
         called_at REAL,
@@ -72,6 +73,14 @@ MIGRATIONS: tuple[str, ...] = (
         sender TEXT NOT NULL CHECK (sender IN ('patient', 'professional')),
         text TEXT NOT NULL,
         sent_at REAL NOT NULL
+    );
+    CREATE TABLE device_tests (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL REFERENCES patients(id),
+        tested_at REAL NOT NULL,
+        verdicts TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        speaker_heard INTEGER
     );
     CREATE INDEX tickets_state ON tickets(state);
     CREATE INDEX tickets_patient ON tickets(patient_id);
@@ -127,6 +136,7 @@ class Ticket:
     end_reason: str
     rating: int | None
     comment: str
+    device_summary: str
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,7 @@ class WaitingEntry:
     arrived_at: float
     priority: Priority
     priority_label: str
+    device_summary: str
 
 
 class EmailTaken(Exception):
@@ -185,6 +196,7 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         end_reason=row["end_reason"],
         rating=row["rating"],
         comment=row["comment"],
+        device_summary=row["device_summary"],
     )
 
 
@@ -323,6 +335,21 @@ class Store:
         )
         return cur.rowcount == 1
 
+    def set_status(self, staff_id: int, status: str) -> bool:
+        """approved <-> inactive (a pending one is approved with approve())."""
+        allowed = {"inactive": "approved", "approved": "inactive"}
+        cur = self.db.execute(
+            "UPDATE staff SET status = ? WHERE id = ? AND status = ?",
+            (status, staff_id, allowed[status]),
+        )
+        return cur.rowcount == 1
+
+    def set_password(self, staff_id: int, password_hash: str) -> None:
+        self.db.execute(
+            "UPDATE staff SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?",
+            (password_hash, staff_id),
+        )
+
     def has_admin(self) -> bool:
         return self.db.execute("SELECT 1 FROM staff WHERE role = 'admin'").fetchone() is not None
 
@@ -340,18 +367,45 @@ class Store:
         ).fetchone()
         return _ticket(row) if row else None
 
+    def record_device_test(self, patient_id: int, verdicts: str, summary: str) -> int:
+        cur = self.db.execute(
+            "INSERT INTO device_tests (patient_id, tested_at, verdicts, summary)"
+            " VALUES (?, ?, ?, ?)",
+            (patient_id, time.time(), verdicts, summary),
+        )
+        return int(cur.lastrowid or 0)
+
+    def set_speaker_heard(self, patient_id: int, heard: bool, summary: str) -> bool:
+        """Record the speaker check on the patient's latest device test."""
+        cur = self.db.execute(
+            "UPDATE device_tests SET speaker_heard = ?, summary = ? WHERE id ="
+            " (SELECT MAX(id) FROM device_tests WHERE patient_id = ?)",
+            (int(heard), summary, patient_id),
+        )
+        return cur.rowcount == 1
+
+    def latest_device_test(self, patient_id: int, since: float) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM device_tests WHERE patient_id = ? AND tested_at >= ?"
+            " ORDER BY id DESC LIMIT 1",
+            (patient_id, since),
+        ).fetchone()
+        return row
+
     def join_queue(self, patient_id: int, decision: queue.PriorityDecision) -> Ticket:
-        """The patient's active ticket, or a new waiting one: never two."""
+        """The patient's active ticket, or a new waiting one: never two. The ticket carries
+        the summary of the patient's device test of the last two hours."""
         with self.transaction() as db:
             existing = self.active_ticket(patient_id)
             if existing is not None:
                 return existing
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets").fetchone()[0]
+            test = self.latest_device_test(patient_id, time.time() - 2 * 3600)
             cur = db.execute(
                 "INSERT INTO tickets (patient_id, state, priority, priority_reasons, seq,"
-                " arrived_at) VALUES (?, ?, ?, ?, ?, ?)",
+                " arrived_at, device_summary) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (patient_id, State.WAITING, int(decision.priority), ",".join(decision.reasons),
-                 seq, time.time()),
+                 seq, time.time(), test["summary"] if test else "sem teste"),
             )  # fmt: skip
         ticket = self.ticket(int(cur.lastrowid or 0))
         assert ticket is not None
@@ -360,7 +414,8 @@ class Store:
     def _waiting(self) -> list[sqlite3.Row]:
         return self.db.execute(
             "SELECT t.id, t.patient_id, t.priority, t.priority_reasons, t.seq, t.requeued,"
-            " t.arrived_at, p.full_name FROM tickets t JOIN patients p ON p.id = t.patient_id"
+            " t.arrived_at, t.device_summary, p.full_name FROM tickets t"
+            " JOIN patients p ON p.id = t.patient_id"
             " WHERE t.state = ?",
             (State.WAITING,),
         ).fetchall()
@@ -388,6 +443,7 @@ class Store:
                     arrived_at=row["arrived_at"],
                     priority=w.priority,
                     priority_label=queue.PriorityDecision(w.priority, reasons).label,
+                    device_summary=row["device_summary"],
                 )
             )
         return entries

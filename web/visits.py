@@ -179,14 +179,18 @@ class Visits:
 
     # -- the queue ------------------------------------------------------------------
 
-    def professionals_available(self) -> int:
-        """Professionals with a page open and not paused (busy in a call counts)."""
-        count = 0
+    def professionals_online(self) -> tuple[int, int]:
+        """(with a page open, of those not paused); busy in a call counts as available."""
+        online = available = 0
         for key in self.hub.keys("staff:"):
             staff = self.store.staff(int(key.split(":")[1]))
-            if staff is not None and staff.available:
-                count += 1
-        return count
+            if staff is not None:
+                online += 1
+                available += staff.available
+        return online, available
+
+    def professionals_available(self) -> int:
+        return self.professionals_online()[1]
 
     def _places(self, waiting: list[WaitingEntry]) -> dict[int, dict[str, Any]]:
         """Patient id -> their "queue" message: position, count, professionals, estimate."""
@@ -237,6 +241,7 @@ class Visits:
                     "first_name": e.first_name,
                     "waiting_seconds": max(0, int(now - e.arrived_at)),
                     "priority": e.priority_label,
+                    "device": e.device_summary,
                 }
                 for e in waiting
             ],
