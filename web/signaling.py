@@ -12,7 +12,7 @@ from aiohttp import WSMsgType, web
 from relay.errors import OfferError
 from web.hub import patient_key, send_json, staff_key
 from web.identity import caller
-from web.keys import CONFIG, GUARDS, HUB, STORE, VISITS
+from web.keys import CONFIG, DEVICE_TESTS, GUARDS, HUB, STORE, VISITS
 from web.queue import State
 from web.security import origin_allowed
 from web.visits import REMOVAL_REASONS, Side
@@ -25,6 +25,7 @@ MAX_INT = 2**31 - 1  # ids in messages; larger ones cannot name anything
 # Message type -> required fields and their types, per role.
 PATIENT_MESSAGES: dict[str, dict[str, type]] = {
     "offer": {"sdp": str},
+    "probe_offer": {"sdp": str},
     "hangup": {},
     "leave": {},
     "chat": {"text": str},
@@ -43,6 +44,7 @@ OFFER_ERRORS_PT = {
         "Tente com o Chrome, o Firefox ou o Safari atualizados."
     ),
     "no_media": "Não foi possível usar câmera nem microfone nesta conexão.",
+    "busy": "Muitos testes em andamento agora. Tente de novo em alguns instantes.",
 }
 OFFER_ERROR_DEFAULT_PT = "Não foi possível iniciar a conexão de vídeo. Recarregue a página."
 
@@ -126,6 +128,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 await send_json(ws, error)
     finally:
         hub.remove(key, ws)
+        if side == "patient" and not hub.connected(key):
+            await request.app[DEVICE_TESTS].stop(subject_id)
         await visits.page_closed(side, subject_id)
     return ws
 
@@ -155,6 +159,12 @@ async def _greet(app: web.Application, conn: Connection) -> None:
             await send_json(conn.ws, {"type": "chat_history", "messages": history})
 
 
+async def _offer_rejected(conn: Connection, exc: OfferError, whose: str) -> None:
+    log.info("%s: offer rejected: %s", whose, exc.code)
+    text = OFFER_ERRORS_PT.get(exc.code, OFFER_ERROR_DEFAULT_PT)
+    await send_json(conn.ws, _error("offer_rejected", text) | {"reason": exc.code})
+
+
 async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
     allowed = PATIENT_MESSAGES if conn.side == "patient" else PROFESSIONAL_MESSAGES
     try:
@@ -174,16 +184,26 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
         ticket = store.current_call(conn.subject_id)
     kind = message["type"]
 
-    if kind == "offer":
+    if kind == "probe_offer":
+        if ticket is not None and ticket.state is not State.WAITING:
+            await send_json(
+                conn.ws, _error("not_now", "O teste não pode ser feito durante a consulta.")
+            )
+            return
+        try:
+            answer = await app[DEVICE_TESTS].start(conn.subject_id, message["sdp"])
+        except OfferError as exc:
+            await _offer_rejected(conn, exc, f"patient {conn.subject_id} device test")
+            return
+        await send_json(conn.ws, {"type": "probe_answer", "sdp": answer})
+    elif kind == "offer":
         if ticket is None or ticket.state not in (State.CALLED, State.IN_CALL):
             await send_json(conn.ws, _error("not_in_call", "Não há atendimento em andamento."))
             return
         try:
             answer = await visits.answer(ticket, conn.side, message["sdp"])
         except OfferError as exc:
-            log.info("ticket %d: %s offer rejected: %s", ticket.id, conn.side, exc.code)
-            text = OFFER_ERRORS_PT.get(exc.code, OFFER_ERROR_DEFAULT_PT)
-            await send_json(conn.ws, _error("offer_rejected", text) | {"reason": exc.code})
+            await _offer_rejected(conn, exc, f"ticket {ticket.id} {conn.side}")
             return
         await send_json(conn.ws, {"type": "answer", "sdp": answer})
     elif kind == "hangup":

@@ -1,4 +1,5 @@
 // Call page (patient and professional): one RTCPeerConnection to the server's media relay.
+import { getMedia, mediaErrorText, waitForGathering } from "./media.js";
 import { openSocket, REPLACED_TEXT } from "./socket.js";
 
 const root = document.getElementById("call");
@@ -24,38 +25,6 @@ let greeted = false; // a second "hello" means the socket reconnected
 
 function say(text) { statusEl.textContent = text; }
 function fail(text) { errorEl.textContent = text; errorEl.classList.remove("d-none"); }
-
-const MEDIA_ERRORS = {
-  NotAllowedError: "O acesso à câmera e ao microfone foi bloqueado. Clique no cadeado ao lado do endereço, permita câmera e microfone e recarregue a página.",
-  NotFoundError: "Nenhuma câmera ou microfone foi encontrado neste aparelho.",
-  NotReadableError: "A câmera ou o microfone está em uso por outro programa. Feche-o e recarregue a página.",
-  SecurityError: "Esta página precisa ser aberta com https para usar a câmera.",
-};
-
-async function getMedia() {
-  if (!navigator.mediaDevices) throw Object.assign(new Error("insecure"), { name: "SecurityError" });
-  try {
-    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
-  } catch (error) {
-    if (error.name === "NotFoundError" || error.name === "NotReadableError") {
-      // Try with whatever is available: audio only, then video only.
-      for (const constraints of [{ audio: true }, { video: true }]) {
-        try { return await navigator.mediaDevices.getUserMedia(constraints); } catch { /* next */ }
-      }
-    }
-    throw error;
-  }
-}
-
-function waitForGathering(connection, ms = 3000) {
-  if (connection.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    connection.addEventListener("icegatheringstatechange", () => {
-      if (connection.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
-    });
-  });
-}
 
 async function startMedia() {
   if (pc) pc.close();
@@ -154,7 +123,7 @@ chatForm.addEventListener("submit", (event) => {
   try {
     localStream = await getMedia();
   } catch (error) {
-    fail(MEDIA_ERRORS[error.name] || `Não foi possível usar a câmera e o microfone (${error.name}).`);
+    fail(mediaErrorText(error));
     return;
   }
   localVideo.srcObject = localStream;

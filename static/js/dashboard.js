@@ -29,7 +29,7 @@ function render() {
   list.replaceChildren();
   if (!patients.length) {
     const cell = list.insertRow().insertCell();
-    cell.colSpan = 5;
+    cell.colSpan = 6;
     cell.className = "text-secondary";
     cell.textContent = "Ninguém aguardando.";
     return;
@@ -41,6 +41,7 @@ function render() {
     row.insertCell().textContent = p.first_name;
     row.insertCell().textContent = minutes(p.waiting_seconds + elapsed);
     row.insertCell().textContent = p.priority || "—";
+    row.insertCell().textContent = p.device || "ok";
     const button = document.createElement("button");
     button.type = "button";
     button.className = "btn btn-sm btn-outline-danger";

@@ -60,7 +60,9 @@ def _toml_value(value: object) -> str:
     return str(value)
 
 
-def write_config(folder: Path, port: int) -> Path:
+def write_config(
+    folder: Path, port: int, settings: dict[str, dict[str, object]] | None = None
+) -> Path:
     """config.toml for a test server: a private database, loopback-only media."""
     with (ROOT / "config.toml").open("rb") as fh:
         data = tomllib.load(fh)
@@ -71,6 +73,8 @@ def write_config(folder: Path, port: int) -> Path:
     data["terms"]["file"] = str(ROOT / data["terms"]["file"])
     data["relay"]["host_addresses"] = ["127.0.0.1"]
     data["relay"]["remote_networks"] = ["127.0.0.0/8"]
+    for section, values in (settings or {}).items():
+        data[section].update(values)
     lines = []
     for section, values in data.items():
         lines.append(f"[{section}]")
@@ -81,10 +85,13 @@ def write_config(folder: Path, port: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The real server in its own process; a test module may set SERVER_SETTINGS."""
     folder = tmp_path_factory.mktemp("server")
     port = _free_port()
-    config = write_config(folder, port)
+    config = write_config(folder, port, getattr(request.module, "SERVER_SETTINGS", None))
     admin = subprocess.run(
         [sys.executable, "-m", "web", "--config", str(config), "create-admin",
          "--email", "admin@clinica.example", "--name", "Admin Clínica"],
@@ -135,10 +142,17 @@ def playwright() -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
+def launch(playwright: Playwright, *extra_args: str) -> Browser:
+    """The system Chromium with fake camera and microphone (and any extra flags)."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     assert executable, "Chromium is missing: scripts/test.sh installs it with apt-get"
-    browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(
+        executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = launch(playwright)
     yield browser
     browser.close()

@@ -9,8 +9,9 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.pages import accept_terms, log_in
+from tests.e2e.pages import accept_terms, log_in, skip_device_test
 from tests.support import make_cpf
+from web.formats import duration
 
 STATS_JS = """
 async () => {
@@ -81,7 +82,7 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     log_in(pro, server, "ana.souza@clinica.example", "senha-da-ana-123")
     expect(pro.get_by_role("alert")).to_contain_text("aguarda a aprovação")
     log_in(pro, server, server.admin_email, server.admin_password)
-    expect(pro.get_by_role("heading", name="Administração")).to_be_visible()
+    expect(pro.get_by_role("heading", name="Painel de gestão")).to_be_visible()
     pro.get_by_role("row", name="Ana Beatriz Souza").get_by_role("button", name="Aprovar").click()
     expect(pro.get_by_text("Nenhum cadastro pendente.")).to_be_visible()
     pro.get_by_role("button", name="Sair").click()
@@ -101,6 +102,7 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     expect(patient.locator("#cpf-error")).to_have_text("CPF inválido. Confira os 11 números.")
     patient.get_by_label("CPF").fill(make_cpf(987654321))
     patient.get_by_role("button", name="Continuar").click()
+    skip_device_test(patient)  # tests/e2e/test_device.py covers the device test
     accept_terms(patient)
     expect(patient.locator("#position")).to_have_text("1º")
 
@@ -150,5 +152,21 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     assert email == "ana.souza@clinica.example"
     assert started is not None and ended > started
     assert reason == "professional_hangup"
+
+    # The management panel shows the same visit: its numbers are the database's.
+    pro.get_by_role("button", name="Sair").click()
+    log_in(pro, server, server.admin_email, server.admin_password)
+    figure = pro.locator("[data-figure]")
+    expect(pro.locator('[data-figure="visits_today"]')).to_have_text("1")
+    expect(pro.locator('[data-figure="average_rating"]')).to_have_text("4")
+    expect(pro.locator('[data-figure="waiting_now"]')).to_have_text("0")
+    expect(pro.locator('[data-figure="in_call_now"]')).to_have_text("0")
+    expect(pro.locator('[data-figure="average_duration_s"]')).to_have_text(
+        duration(ended - started)
+    )
+    assert figure.count() == 8
+    pro.get_by_role("link", name="Atendimentos").click()
+    expect(pro.get_by_role("cell", name="Ana Beatriz Souza (CRM 123456/DF)")).to_be_visible()
+    expect(pro.get_by_role("cell", name="Joana", exact=True)).to_be_visible()
     staff_ctx.close()
     patient_ctx.close()

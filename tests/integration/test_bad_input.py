@@ -153,7 +153,7 @@ async def test_rating_can_be_skipped_and_only_follows_a_real_call(
     await pro_ws.send_json({"type": "hangup"})  # before any media: no visit took place
     await next_of(pro_ws, "call_ended")
     resp = await patient.get("/paciente/avaliacao", allow_redirects=False)
-    assert resp.status == 303 and resp.headers["Location"] == "/paciente/termos"
+    assert resp.status == 303 and resp.headers["Location"] == "/paciente/teste"
     store = client.app[STORE]
     store.db.execute("UPDATE tickets SET started_at = ended_at - 300")  # as if it had happened
     page = await patient.get("/paciente/avaliacao")

@@ -90,8 +90,10 @@ async def test_terms_must_be_accepted_and_consent_is_recorded(
         {"cpf": make_cpf(13), "full_name": "João Pereira", "birth_date": "1980-01-02",
          "email": "joao@example.org"},
     )  # fmt: skip
-    assert "Leia os termos de uso" in await resp.text()
-    assert "Resolução CFM nº 2.314/2022" in await resp.text()
+    assert "Teste de câmera e microfone" in await resp.text()  # next: the device test
+    terms = await (await client.get("/paciente/termos")).text()
+    assert "Leia os termos de uso" in terms
+    assert "Resolução CFM nº 2.314/2022" in terms
     refused = await post_form(client, "/paciente/termos", "/paciente/termos", {"version": "1"})
     assert refused.status == 422
     assert "marque que você leu e aceita" in await refused.text()

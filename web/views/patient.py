@@ -11,12 +11,12 @@ from aiohttp import web
 from web import accounts, queue
 from web.hub import patient_key
 from web.identity import caller, require_patient, sign_in_patient, sign_out
-from web.keys import CONFIG, GUARDS, HUB, STORE, VISITS
+from web.keys import CONFIG, DEVICE_TESTS, GUARDS, HUB, STORE, VISITS
 from web.queue import State
 from web.security import read_form
 from web.store import CpfTaken, Patient
 from web.throttle import TOO_MANY_REGISTRATIONS, wait_text
-from web.views.common import render_call, terms_paragraphs
+from web.views.common import ice_servers_json, render_call, terms_paragraphs
 
 MAX_COMMENT = 1000
 
@@ -54,7 +54,7 @@ async def register(request: web.Request) -> web.StreamResponse:
     except CpfTaken:  # registered by another tab a moment ago
         return _render_lookup(request, {"cpf": form.get("cpf", "")}, {})
     await sign_in_patient(request, patient)
-    raise web.HTTPSeeOther("/paciente/termos")
+    raise web.HTTPSeeOther("/paciente/teste")
 
 
 def _render_register(
@@ -128,7 +128,7 @@ def _next_page(request: web.Request, patient_id: int) -> str:
     if ticket is None:
         if request.app[STORE].ticket_to_rate(patient_id) is not None:
             return "/paciente/avaliacao"
-        return "/paciente/termos"
+        return "/paciente/teste"
     if ticket.state is State.WAITING:
         return "/paciente/fila"
     return "/paciente/consulta"
@@ -147,6 +147,23 @@ def _render_terms(request: web.Request, patient: Patient, error: str, status: in
         "conditions": queue.DECLARABLE,
     }
     return aiohttp_jinja2.render_template("patient/terms.html", request, context, status=status)
+
+
+async def device_test_page(request: web.Request) -> web.StreamResponse:
+    patient = await require_patient(request)
+    if request.app[STORE].active_ticket(patient.id) is not None:
+        raise web.HTTPSeeOther(_next_page(request, patient.id))
+    config = request.app[CONFIG]
+    context = {"seconds": config.device_test.seconds, "ice_servers": ice_servers_json(config)}
+    return aiohttp_jinja2.render_template("patient/device_test.html", request, context)
+
+
+async def device_test_done(request: web.Request) -> web.StreamResponse:
+    patient = await require_patient(request)
+    speaker = (await read_form(request)).get("speaker")
+    if speaker in ("yes", "no"):
+        request.app[DEVICE_TESTS].speaker_checked(patient.id, speaker == "yes")
+    raise web.HTTPSeeOther("/paciente/termos")
 
 
 async def terms_page(request: web.Request) -> web.StreamResponse:
@@ -195,9 +212,8 @@ async def call_page(request: web.Request) -> web.StreamResponse:
     staff = request.app[STORE].staff(ticket.professional_id or 0)
     label = "Profissional de saúde"
     if staff is not None:  # patients know who attends them (name, council, number and UF)
-        label = staff.name
-        if staff.council:
-            label += f" — {staff.council} {staff.council_number}/{staff.council_uf}"
+        council = accounts.council_label(staff.council, staff.council_number, staff.council_uf)
+        label = f"{staff.name} — {council}" if council else staff.name
     return render_call(request, "patient", "/paciente/avaliacao", label)
 
 

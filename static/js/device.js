@@ -1,0 +1,108 @@
+// Device test: send camera and microphone to the server, show its measurements and verdicts.
+import { getMedia, mediaErrorText, waitForGathering } from "./media.js";
+import { openSocket, REPLACED_TEXT } from "./socket.js";
+
+const root = document.getElementById("device-test");
+const seconds = Number(root.dataset.seconds);
+const statusEl = document.getElementById("test-status");
+const errorEl = document.getElementById("test-error");
+const loopback = document.getElementById("loopback");
+const light = document.getElementById("meter-light");
+const sound = document.getElementById("meter-sound");
+const details = document.getElementById("meter-details");
+const results = document.getElementById("results");
+const retry = document.getElementById("retry");
+const LEVEL_TEXT = { ok: "OK", warning: "Atenção", problem: "Problema" };
+const LEVEL_CLASS = { ok: "text-bg-success", warning: "text-bg-warning", problem: "text-bg-danger" };
+const ITEM_TEXT = { camera: "Câmera", microphone: "Microfone", network: "Conexão" };
+
+let pc = null;
+let stream = null;
+
+function fail(text) { errorEl.textContent = text; errorEl.classList.remove("d-none"); }
+
+function stop() {
+  if (pc) pc.close();
+  pc = null;
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  stream = null;
+}
+
+function showProgress(m) {
+  statusEl.textContent = `Testando… ${Math.max(0, Math.ceil(seconds - m.seconds))} s`;
+  const parts = [];
+  if (m.video) {
+    light.value = m.video.brightness;
+    parts.push(`${m.video.width}×${m.video.height}, ${Math.round(m.video.fps)} quadros/s`);
+  }
+  if (m.audio) sound.value = Math.max(-80, m.audio.recent_rms_dbfs);
+  if (m.network.rtt_ms !== null) parts.push(`atraso ${Math.round(m.network.rtt_ms)} ms`);
+  if (m.network.loss_percent !== null) parts.push(`perda ${m.network.loss_percent.toFixed(1)} %`);
+  details.textContent = parts.join(" · ");
+}
+
+function showResult(m) {
+  statusEl.textContent = "Teste concluído.";
+  results.replaceChildren();
+  for (const v of m.verdicts) {
+    const item = document.createElement("li");
+    item.className = "list-group-item d-flex gap-2 align-items-start";
+    item.dataset.item = v.item;
+    item.dataset.level = v.level;
+    const badge = document.createElement("span");
+    badge.className = `badge ${LEVEL_CLASS[v.level]}`;
+    badge.textContent = LEVEL_TEXT[v.level];
+    const text = document.createElement("span");
+    const name = document.createElement("strong");
+    name.textContent = `${ITEM_TEXT[v.item]}: `;
+    text.append(name, document.createTextNode(v.text));
+    item.append(badge, text);
+    results.append(item);
+  }
+  stop();
+}
+
+async function start() {
+  errorEl.classList.add("d-none");
+  stop();
+  statusEl.textContent = "Preparando câmera e microfone…";
+  try {
+    stream = await getMedia();
+  } catch (error) {
+    statusEl.textContent = "";
+    fail(mediaErrorText(error));
+    return;
+  }
+  pc = new RTCPeerConnection({ iceServers: JSON.parse(root.dataset.iceServers || "[]") });
+  window.atendeProbe = { pc };
+  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendrecv", streams: [stream] });
+  pc.addEventListener("track", (event) => {
+    if (event.track.kind === "video") loopback.srcObject = new MediaStream([event.track]);
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  await waitForGathering(pc);
+  socket.send({ type: "probe_offer", sdp: pc.localDescription.sdp });
+  statusEl.textContent = "Conectando ao servidor…";
+}
+
+const socket = openSocket("patient", async (m) => {
+  if (m.type === "probe_answer" && pc) await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
+  else if (m.type === "probe_progress") showProgress(m);
+  else if (m.type === "probe_result") showResult(m);
+  else if (m.type === "error" && m.code === "offer_rejected") { stop(); fail(m.message); }
+  else if (m.type === "replaced") { stop(); fail(REPLACED_TEXT); }
+});
+
+document.getElementById("play-sound").addEventListener("click", () => {
+  const ctx = new AudioContext();
+  const osc = ctx.createOscillator();
+  const gain = ctx.createGain();
+  osc.frequency.value = 660;
+  gain.gain.setValueAtTime(0.3, ctx.currentTime);
+  gain.gain.setValueAtTime(0, ctx.currentTime + 1.2);
+  osc.connect(gain).connect(ctx.destination);
+  osc.start();
+  osc.stop(ctx.currentTime + 1.3);
+});
+retry.addEventListener("click", start);
+start();

@@ -1,0 +1,38 @@
+// Camera and microphone access and the offer's ICE gathering, shared by the call and device test.
+
+export const MEDIA_ERRORS = {
+  NotAllowedError: "O acesso à câmera e ao microfone foi bloqueado. Clique no cadeado ao lado do endereço, permita câmera e microfone e recarregue a página.",
+  NotFoundError: "Nenhuma câmera ou microfone foi encontrado neste aparelho.",
+  NotReadableError: "A câmera ou o microfone está em uso por outro programa. Feche-o e recarregue a página.",
+  SecurityError: "Esta página precisa ser aberta com https para usar a câmera e o microfone.",
+};
+
+export function mediaErrorText(error) {
+  return MEDIA_ERRORS[error.name] || `Não foi possível usar a câmera e o microfone (${error.name}).`;
+}
+
+// Camera and microphone; with one of them missing or busy, whatever is available.
+export async function getMedia() {
+  if (!navigator.mediaDevices) throw Object.assign(new Error("insecure"), { name: "SecurityError" });
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+  } catch (error) {
+    if (error.name === "NotFoundError" || error.name === "NotReadableError" || error.name === "OverconstrainedError") {
+      for (const constraints of [{ audio: true }, { video: true }]) {
+        try { return await navigator.mediaDevices.getUserMedia(constraints); } catch { /* next */ }
+      }
+    }
+    throw error;
+  }
+}
+
+// Resolves when every ICE candidate is in the local description (or after `ms`).
+export function waitForGathering(connection, ms = 3000) {
+  if (connection.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    connection.addEventListener("icegatheringstatechange", () => {
+      if (connection.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
+    });
+  });
+}

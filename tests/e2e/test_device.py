@@ -1,0 +1,138 @@
+"""The device test in real Chromium: what the server measured, in the words the patient reads."""
+
+from __future__ import annotations
+
+import struct
+import wave
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect
+
+from tests.e2e.conftest import Server, launch
+from tests.e2e.pages import accept_terms, open_device_test
+
+SERVER_SETTINGS = {"device_test": {"seconds": 4}}
+
+# Makes every camera request fail as on a computer without a camera (the browser's API).
+NO_CAMERA = """
+const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = (constraints) => constraints && constraints.video
+  ? Promise.reject(new DOMException("no camera", "NotFoundError"))
+  : real(constraints);
+"""
+
+
+def black_y4m(path: Path, frames: int = 30) -> Path:
+    """A 320x240 video of black frames (Y=0), as Chromium's fake camera reads it."""
+    with path.open("wb") as out:
+        out.write(b"YUV4MPEG2 W320 H240 F30:1 Ip A1:1 C420jpeg\n")
+        for _ in range(frames):
+            out.write(b"FRAME\n" + bytes(320 * 240) + bytes([128]) * (2 * 160 * 120))
+    return path
+
+
+def silent_wav(path: Path, seconds: int = 2) -> Path:
+    """Digital silence, 48 kHz mono 16-bit."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        out.writeframes(struct.pack("<h", 0) * 48000 * seconds)
+    return path
+
+
+def verdict(page: Page, item: str) -> tuple[str, str]:
+    """(level, words) the page shows for camera, microphone or network."""
+    row = page.locator(f'#results li[data-item="{item}"]')
+    expect(row).to_be_visible(timeout=20_000)
+    return str(row.get_attribute("data-level")), row.inner_text()
+
+
+@pytest.fixture
+def page_of(server: Server) -> Iterator[Callable[..., Page]]:
+    contexts = []
+
+    def make(browser: Browser, seed: int, init_script: str = "") -> Page:
+        context = browser.new_context(locale="pt-BR")
+        if init_script:
+            context.add_init_script(init_script)
+        contexts.append(context)
+        page = context.new_page()
+        open_device_test(page, server, seed, "Dora Dispositivo Lima")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def test_default_fake_devices_are_all_ok(browser: Browser, page_of: Callable[..., Page]) -> None:
+    page = page_of(browser, 4001)
+    # While the test runs, the patient sees the video as the server received it.
+    page.wait_for_function(
+        """async () => {
+          let n = 0;
+          const probe = window.atendeProbe;
+          if (!probe) return false;
+          (await probe.pc.getStats()).forEach((r) => {
+            if (r.type === "inbound-rtp" && r.kind === "video") n = r.framesDecoded;
+          });
+          return n > 10;
+        }""",
+        timeout=10_000,
+    )
+    expect(page.locator("#test-status")).to_have_text("Teste concluído.", timeout=20_000)
+    level, words = verdict(page, "camera")
+    assert level == "ok", words
+    assert "Câmera funcionando: 640×480" in words
+    fps = int(words.split(", ")[1].split(" ")[0])
+    assert 15 <= fps <= 35, words
+    assert verdict(page, "microphone")[0] == "ok"
+    assert verdict(page, "network")[0] == "ok"
+    page.get_by_label("Sim, ouvi").check()
+    page.get_by_role("button", name="Continuar").click()
+    accept_terms(page)
+
+
+def test_a_black_camera_is_called_covered_or_dark(
+    playwright: Playwright,
+    server: Server,
+    page_of,
+    tmp_path: Path,
+) -> None:
+    video = black_y4m(tmp_path / "black.y4m")
+    browser = launch(playwright, f"--use-file-for-fake-video-capture={video}")
+    try:
+        page = page_of(browser, 4002)
+        level, words = verdict(page, "camera")
+        assert level == "problem"
+        assert "Sua câmera parece coberta ou o ambiente está escuro" in words
+    finally:
+        browser.close()
+
+
+def test_a_silent_microphone_is_called_silent(
+    playwright: Playwright,
+    server: Server,
+    page_of,
+    tmp_path: Path,
+) -> None:
+    audio = silent_wav(tmp_path / "silence.wav")
+    browser = launch(playwright, f"--use-file-for-fake-audio-capture={audio}")
+    try:
+        page = page_of(browser, 4003)
+        level, words = verdict(page, "microphone")
+        assert level == "problem"
+        assert "Não captamos nenhum som do seu microfone" in words
+    finally:
+        browser.close()
+
+
+def test_no_camera_is_called_unavailable(browser: Browser, page_of: Callable[..., Page]) -> None:
+    page = page_of(browser, 4004, NO_CAMERA)
+    level, words = verdict(page, "camera")
+    assert level == "problem"
+    assert "Câmera indisponível" in words
+    assert verdict(page, "microphone")[0] == "ok"
