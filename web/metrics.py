@@ -16,6 +16,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from web.device_check import Level
 from web.identity import caller
 from web.keys import CONFIG, METRICS
 from web.monitor import Monitor
@@ -103,6 +104,20 @@ class AtendeCollector(Collector):
         for stars in range(1, 6):
             ratings.add_metric([str(stars)], counts.get(stars, 0))
         yield ratings
+        verdicts = CounterMetricFamily(
+            "atende_device_test_verdicts",
+            "Device-test verdicts given, by item (camera, microphone, network) and level",
+            labels=["item", "level"],
+        )
+        rows = db.execute(
+            "SELECT json_extract(v.value, '$.item'), json_extract(v.value, '$.level'), COUNT(*)"
+            " FROM device_tests, json_each(device_tests.verdicts) AS v GROUP BY 1, 2"
+        ).fetchall()
+        found = {(item, level): count for item, level, count in rows}
+        for item in ("camera", "microphone", "network"):
+            for level in Level:
+                verdicts.add_metric([item, level.value], found.get((item, level.value), 0))
+        yield verdicts
 
     def _relay(self) -> Iterable[Metric]:
         counters = self.visits.relay.counters

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import ClientMaker, post_form
 from tests.integration.flows import approved_professional
@@ -53,6 +54,19 @@ async def test_the_server_measures_and_judges_the_test_stream(
     row = store.db.execute("SELECT * FROM device_tests").fetchone()
     assert json.loads(row["verdicts"])[0]["item"] == "camera"
     assert client.app[STORE].db.execute("SELECT COUNT(*) FROM device_tests").fetchone()[0] == 1
+
+    # /metrics counts the verdicts by item and level (read from 127.0.0.1, allowed by default).
+    metrics = text_string_to_metric_families(await (await client.get("/metrics")).text())
+    verdicts = {
+        (s.labels["item"], s.labels["level"]): s.value
+        for family in metrics
+        if family.name == "atende_device_test_verdicts"
+        for s in family.samples
+        if s.name.endswith("_total")
+    }
+    assert verdicts[("camera", "problem")] == 1 and verdicts[("camera", "ok")] == 0
+    assert verdicts[("microphone", "ok")] == 1 and verdicts[("network", "ok")] == 1
+    assert sum(verdicts.values()) == 3
 
     # The speaker check and the summary reach the professional's list.
     await post_form(client, "/paciente/teste", "/paciente/teste", {"speaker": "no"})
