@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             app,
             host=config.server.host,
             port=config.server.port,
+            # no client address or user agent: access logs hold no patient's personal data
+            access_log_format='%t "%r" %s %b %Tfs',
             print=lambda _: print(f"Atende: {address}", flush=True),
         )
     except OSError as exc:

@@ -142,13 +142,12 @@ def playwright() -> Iterator[Playwright]:
         yield p
 
 
-def launch(playwright: Playwright, *extra_args: str) -> Browser:
-    """The system Chromium with fake camera and microphone (and any extra flags)."""
+def launch(playwright: Playwright, *extra_args: str, leave_out: tuple[str, ...] = ()) -> Browser:
+    """The system Chromium with fake camera and microphone (and any extra flags, less leave_out)."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     assert executable, "Chromium is missing: scripts/test.sh installs it with apt-get"
-    return playwright.chromium.launch(
-        executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args]
-    )
+    args = [arg for arg in CHROMIUM_ARGS if arg not in leave_out]
+    return playwright.chromium.launch(executable_path=executable, args=[*args, *extra_args])
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,18 @@ navigator.mediaDevices.getUserMedia = (constraints) => constraints && constraint
 """
 
 
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko)"
+    " Version/18.1 Mobile/15E148 Safari/604.1"
+)
+EDGE = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
+)
+
+
 def black_y4m(path: Path, frames: int = 30) -> Path:
     """A 320x240 video of black frames (Y=0), as Chromium's fake camera reads it."""
     with path.open("wb") as out:
@@ -136,3 +148,29 @@ def test_no_camera_is_called_unavailable(browser: Browser, page_of: Callable[...
     assert level == "problem"
     assert "Câmera indisponível" in words
     assert verdict(page, "microphone")[0] == "ok"
+
+
+def test_a_blocked_camera_says_how_to_allow_it(
+    playwright: Playwright, server: Server, page_of: Callable[..., Page]
+) -> None:
+    # Without the flag that answers permission prompts, a context granted nothing is refused
+    # camera and microphone, as when the patient clicks "Bloquear".
+    browser = launch(playwright, leave_out=("--use-fake-ui-for-media-stream",))
+    try:
+        page = page_of(browser, 4005)
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("O acesso à câmera e ao microfone foi bloqueado.")
+        expect(alert).to_contain_text("No Chrome: clique no ícone à esquerda do endereço")
+        # The patient can still go on without the test.
+        expect(page.get_by_role("link", name="Pular o teste")).to_be_visible()
+        # Patients on other browsers read their browser's steps.
+        advice = page.evaluate(
+            """async (agents) => {
+              const { howToAllow } = await import("/static/js/media.js");
+              return agents.map((agent) => howToAllow(agent));
+            }""",
+            [FIREFOX, SAFARI_IPHONE, EDGE],
+        )
+        assert [text.split(":")[0] for text in advice] == ["No Firefox", "No Safari", "No Edge"]
+    finally:
+        browser.close()

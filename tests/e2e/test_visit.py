@@ -170,3 +170,10 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     expect(pro.get_by_role("cell", name="Joana", exact=True)).to_be_visible()
     staff_ctx.close()
     patient_ctx.close()
+
+    # The server's log told the story without anyone's personal data.
+    log = server.log.read_text()
+    assert '"POST /paciente/cadastro HTTP/1.1" 303' in log  # access log lines are there
+    for personal in ("Joana", "Pereira", make_cpf(987654321), "98888", "ana.souza", "Beatriz"):
+        assert personal not in log, personal
+    assert "127.0.0.1 [" not in log  # no client address in access lines
