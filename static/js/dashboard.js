@@ -1,4 +1,5 @@
 // Professional's list of waiting patients, pushed live; availability, arrival alerts, removal.
+import { playTone } from "./media.js";
 import { openSocket, REPLACED_TEXT } from "./socket.js";
 
 const root = document.getElementById("dashboard");
@@ -56,26 +57,13 @@ function render() {
   }
 }
 
-function beep() {
-  try {
-    const ctx = new AudioContext();
-    const osc = ctx.createOscillator();
-    const gain = ctx.createGain();
-    osc.frequency.value = 880;
-    gain.gain.setValueAtTime(0.2, ctx.currentTime);
-    gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.6);
-    osc.connect(gain).connect(ctx.destination);
-    osc.start();
-    osc.stop(ctx.currentTime + 0.6);
-  } catch { /* no audio output */ }
-}
 
 function announce(newcomers) {
   const names = newcomers.map((p) => p.first_name).join(", ");
   const text = newcomers.length === 1 ? `Novo paciente na fila: ${names}` : `Novos pacientes na fila: ${names}`;
   arrival.textContent = text;
   arrival.classList.remove("d-none");
-  beep();
+  playTone(880, 0.6, 0.2);
   if ("Notification" in window && Notification.permission === "granted") {
     new Notification("Atende", { body: text, tag: "atende-arrival" });
   }

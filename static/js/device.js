@@ -1,5 +1,5 @@
 // Device test: send camera and microphone to the server, show its measurements and verdicts.
-import { getMedia, mediaErrorText, waitForGathering } from "./media.js";
+import { getMedia, mediaErrorText, playTone, waitForGathering } from "./media.js";
 import { openSocket, REPLACED_TEXT } from "./socket.js";
 
 const root = document.getElementById("device-test");
@@ -93,16 +93,6 @@ const socket = openSocket("patient", async (m) => {
   else if (m.type === "replaced") { stop(); fail(REPLACED_TEXT); }
 });
 
-document.getElementById("play-sound").addEventListener("click", () => {
-  const ctx = new AudioContext();
-  const osc = ctx.createOscillator();
-  const gain = ctx.createGain();
-  osc.frequency.value = 660;
-  gain.gain.setValueAtTime(0.3, ctx.currentTime);
-  gain.gain.setValueAtTime(0, ctx.currentTime + 1.2);
-  osc.connect(gain).connect(ctx.destination);
-  osc.start();
-  osc.stop(ctx.currentTime + 1.3);
-});
+document.getElementById("play-sound").addEventListener("click", () => playTone(660, 1.3));
 retry.addEventListener("click", start);
 start();

@@ -51,3 +51,18 @@ export function waitForGathering(connection, ms = 3000) {
     });
   });
 }
+
+// A short sine tone on the speakers (arrival alerts, the speaker check); silent if audio is unavailable.
+export function playTone(frequency, seconds, volume = 0.3) {
+  try {
+    const ctx = new AudioContext();
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = frequency;
+    gain.gain.setValueAtTime(volume, ctx.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + seconds);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + seconds);
+  } catch { /* no audio output */ }
+}

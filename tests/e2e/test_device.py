@@ -108,36 +108,33 @@ def test_default_fake_devices_are_all_ok(browser: Browser, page_of: Callable[...
     accept_terms(page)
 
 
-def test_a_black_camera_is_called_covered_or_dark(
+@pytest.mark.parametrize(
+    ("make_file", "flag", "seed", "item", "words"),
+    [
+        (lambda tmp: black_y4m(tmp / "black.y4m"), "--use-file-for-fake-video-capture", 4002,
+         "camera", "Sua câmera parece coberta ou o ambiente está escuro"),
+        (lambda tmp: silent_wav(tmp / "silence.wav"), "--use-file-for-fake-audio-capture", 4003,
+         "microphone", "Não captamos nenhum som do seu microfone"),
+    ],
+    ids=["black camera is covered or dark", "silent microphone"],
+)  # fmt: skip
+def test_a_bad_fake_device_gets_its_problem_verdict(
     playwright: Playwright,
     server: Server,
-    page_of,
+    page_of: Callable[..., Page],
     tmp_path: Path,
+    make_file: Callable[[Path], Path],
+    flag: str,
+    seed: int,
+    item: str,
+    words: str,
 ) -> None:
-    video = black_y4m(tmp_path / "black.y4m")
-    browser = launch(playwright, f"--use-file-for-fake-video-capture={video}")
+    browser = launch(playwright, f"{flag}={make_file(tmp_path)}")
     try:
-        page = page_of(browser, 4002)
-        level, words = verdict(page, "camera")
+        page = page_of(browser, seed)
+        level, shown = verdict(page, item)
         assert level == "problem"
-        assert "Sua câmera parece coberta ou o ambiente está escuro" in words
-    finally:
-        browser.close()
-
-
-def test_a_silent_microphone_is_called_silent(
-    playwright: Playwright,
-    server: Server,
-    page_of,
-    tmp_path: Path,
-) -> None:
-    audio = silent_wav(tmp_path / "silence.wav")
-    browser = launch(playwright, f"--use-file-for-fake-audio-capture={audio}")
-    try:
-        page = page_of(browser, 4003)
-        level, words = verdict(page, "microphone")
-        assert level == "problem"
-        assert "Não captamos nenhum som do seu microfone" in words
+        assert words in shown
     finally:
         browser.close()
 
