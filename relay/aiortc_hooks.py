@@ -10,7 +10,11 @@ tests/relay/test_aiortc_hooks.py fails loudly if an upgrade moves any of them. T
   codec changes. Replaced: for a track registered as passthrough it returns a PassthroughDecoder,
   whose decode() returns the encoded frame as an av.Packet instead of decoded frames; for a
   track registered with on_encoded, a decoder that counts the encoded bytes first.
-- RemoteStreamTrack._queue: the asyncio.Queue the decoder thread fills; the key of the registry.
+- RemoteStreamTrack._queue: the asyncio.Queue the decoder thread fills. register_receiver_track
+  sets an attribute of ours on it (the decoder choice), which the decoder thread reads. Not a
+  global registry keyed by the queue: the choice refers to the peer, the peer to the queue, so
+  such an entry would keep every peer ever made alive; an attribute makes a plain cycle that the
+  garbage collector frees with the peer.
 - RTCRtpSender._send_keyframe(): called by the sender when a PLI/FIR arrives; on the packet path
   (track.recv() returns av.Packet) it does nothing. Shadowed per sender by an instance attribute
   (set_keyframe_request_handler), which observe_keyframe_requests wraps to count requests.
@@ -26,6 +30,10 @@ tests/relay/test_aiortc_hooks.py fails loudly if an upgrade moves any of them. T
   numbers replace the media stream's in getStats().
 - RTCIceTransport._connection._nominated: aioice's nominated candidate pair per component, whose
   local_candidate.type and remote_candidate.type tell a direct path from a TURN-relayed one.
+- RTCRtpSender._send_keyframe as the class's method: called unbound (force_keyframe) to make a
+  transcoding sender's encoder emit a keyframe, past the per-sender shadow above.
+- aiortc.codecs.get_decoder(codec): aiortc's decoder for a codec (an object whose decode() takes
+  something shaped like aiortc.jitterbuffer.JitterFrame: .data, .timestamp), for transcoding.
 - aiortc.rtcpeerconnection.is_codec_compatible(a, b): aiortc's own codec matching rule (mime,
   clock rate and, for H.264, packetization-mode and profile), reused to inspect offers.
 - aioice.ice.get_host_addresses(use_ipv4, use_ipv6): module global used by Connection
@@ -38,7 +46,6 @@ import asyncio
 import contextlib
 import logging
 import threading
-import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -46,6 +53,7 @@ from typing import Any
 
 import aioice.ice
 import aiortc
+import aiortc.codecs
 import aiortc.rtcpeerconnection
 import aiortc.rtcrtpreceiver
 from aiortc import (
@@ -72,10 +80,7 @@ class _DecoderChoice:
     on_encoded: Callable[[int], None] | None
 
 
-_registry: "weakref.WeakKeyDictionary[asyncio.Queue[Any], _DecoderChoice]" = (
-    weakref.WeakKeyDictionary()
-)
-_registry_lock = threading.Lock()
+_CHOICE_ATTRIBUTE = "_atende_decoder_choice"  # set on a RemoteStreamTrack's queue
 _thread_choice = threading.local()
 _gather_addresses: ContextVar[tuple[str, ...] | None] = ContextVar(
     "atende_gather_addresses", default=None
@@ -100,8 +105,7 @@ def register_receiver_track(
     queue = getattr(track, "_queue", None)
     if not isinstance(queue, asyncio.Queue):
         raise TypeError("not an aiortc RemoteStreamTrack")
-    with _registry_lock:
-        _registry[queue] = _DecoderChoice(passthrough, on_decoder, on_encoded)
+    setattr(queue, _CHOICE_ATTRIBUTE, _DecoderChoice(passthrough, on_decoder, on_encoded))
 
 
 class _CountingDecoder:
@@ -123,8 +127,7 @@ def _decoder_worker(
     decode_error: threading.Event,
 ) -> None:
     """aiortc's decoder thread, told which registered track (if any) it decodes for."""
-    with _registry_lock:
-        choice = _registry.get(output_q)
+    choice: _DecoderChoice | None = getattr(output_q, _CHOICE_ATTRIBUTE, None)
     _thread_choice.value = None if choice is None else (loop, choice)
     try:
         _originals["decoder_worker"](loop, input_q, output_q, decode_error)
@@ -196,6 +199,16 @@ def install() -> None:
 def set_keyframe_request_handler(sender: RTCRtpSender, handler: Callable[[], None]) -> None:
     """Call handler (instead of nothing) when the sender's remote asks for a keyframe."""
     setattr(sender, "_send_keyframe", handler)  # noqa: B010 (an instance attribute shadows the method)
+
+
+def force_keyframe(sender: RTCRtpSender) -> None:
+    """Make the sender's encoder produce a keyframe next (aiortc's own handling of a PLI)."""
+    RTCRtpSender._send_keyframe(sender)
+
+
+def media_decoder(codec: RTCRtpCodecParameters) -> Any:
+    """aiortc's decoder for codec: decode(frame with .data and .timestamp) -> list of frames."""
+    return aiortc.codecs.get_decoder(codec)
 
 
 def observe_keyframe_requests(sender: RTCRtpSender, on_request: Callable[[], None]) -> None:

@@ -8,6 +8,8 @@ class RelayCounters:
     """Totals since the relay started (peer_connections_open and probes_running are current values).
 
     packets_forwarded: encoded frames handed to a sender (one per video frame or audio packet).
+    frames_transcoded: decoded frames handed to a sender to encode (codecs differ; see
+        relay/transcode.py).
     keyframe_requests_forwarded: picture-loss requests the relay sent to a source browser.
     passthrough_decoders: receiver "decoders" that only pass encoded frames on.
     real_decoders: decoders that really decode, created for a call leg's receiver (must stay 0).
@@ -17,6 +19,7 @@ class RelayCounters:
     """
 
     packets_forwarded: int = 0
+    frames_transcoded: int = 0
     keyframe_requests_forwarded: int = 0
     passthrough_decoders: int = 0
     real_decoders: int = 0

@@ -3,6 +3,9 @@
 The received track yields av.Packet (see relay/passthrough.py); RTCRtpSender packs a Packet
 without encoding it, so media crosses the relay as it was encoded by the sending browser.
 A video sink starts (and restarts after a drop) on a keyframe, and asks its source for one.
+
+Only when the sink's codec differs from its source's does the ForwardTrack decode the packets
+(relay/transcode.py) and hand frames to the sender, which then encodes them in the sink's codec.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
+from collections.abc import Callable
 from fractions import Fraction
 
 import av
@@ -19,6 +24,7 @@ from aiortc.mediastreams import MediaStreamError
 from relay.counters import RelayCounters
 from relay.keyframes import KeyframeRequester
 from relay.passthrough import EncodedPacket
+from relay.transcode import Transcoder
 
 QUEUE_SIZE = {"video": 64, "audio": 32}
 # When a sink changes source, its timeline continues one frame after the last packet it sent.
@@ -28,13 +34,20 @@ logger = logging.getLogger(__name__)
 
 
 class ForwardTrack(MediaStreamTrack):
-    """The track of one relay sender: packets pushed by a linked Pump, in a bounded queue."""
+    """The track of one relay sender: packets pushed by a linked Pump, in a bounded queue.
+
+    force_encoder_keyframe: set by the sink's leg; makes the sender's encoder emit a keyframe
+    (used while transcoding, when the browser's keyframe requests are ours to answer).
+    """
 
     def __init__(self, kind: str, counters: RelayCounters) -> None:
         super().__init__()
         self.kind = kind
+        self.force_encoder_keyframe: Callable[[], None] | None = None
         self._counters = counters
         self._queue: asyncio.Queue[EncodedPacket | None] = asyncio.Queue(QUEUE_SIZE[kind])
+        self._transcoder: Transcoder | None = None
+        self._decoded: deque[av.VideoFrame | av.AudioFrame] = deque()
         self._source: Pump | None = None
         self._sending = False  # the sender has asked for its first packet
         self._need_keyframe = kind == "video"
@@ -47,8 +60,25 @@ class ForwardTrack(MediaStreamTrack):
         """The pump currently feeding this track."""
         return self._source
 
+    @property
+    def transcoding(self) -> bool:
+        """Whether this track decodes its source's packets for the sender to encode."""
+        return self._transcoder is not None
+
+    def transcode_from(self, transcoder: Transcoder | None) -> None:
+        """Decode the source's packets with transcoder (None: forward them encoded)."""
+        self._transcoder = transcoder
+        self._decoded.clear()
+
+    def browser_requests_keyframe(self) -> None:
+        """Our browser sent a PLI/FIR: the encoder answers it when transcoding, else the source."""
+        if self._transcoder is not None and self.force_encoder_keyframe is not None:
+            self.force_encoder_keyframe()
+        else:
+            self.request_keyframe()
+
     def request_keyframe(self) -> None:
-        """Ask the current source for a keyframe (what a PLI/FIR from our browser means)."""
+        """Ask the current source for a keyframe."""
         if self._source is not None:
             self._source.request_keyframe()
 
@@ -69,20 +99,39 @@ class ForwardTrack(MediaStreamTrack):
         packet.pts = self._retime(packet)
         self._queue.put_nowait(packet)
 
-    async def recv(self) -> EncodedPacket:
-        """The next packet for the sender; waits while nothing is linked or queued."""
+    async def recv(self) -> EncodedPacket | av.VideoFrame | av.AudioFrame:
+        """The next packet (or, when transcoding, decoded frame) for the sender; waits while
+        nothing is linked or queued."""
         if self.readyState != "live":
             raise MediaStreamError
         self._sending = True
-        packet = await self._queue.get()
-        if packet is None:
-            raise MediaStreamError
-        self._counters.packets_forwarded += 1
-        return packet
+        while not self._decoded:
+            packet = await self._queue.get()
+            if packet is None:
+                raise MediaStreamError
+            transcoder = self._transcoder
+            if transcoder is None:
+                self._counters.packets_forwarded += 1
+                return packet
+            await self._decode(transcoder, packet)
+        return self._decoded.popleft()
+
+    async def _decode(self, transcoder: Transcoder, packet: EncodedPacket) -> None:
+        """Decode one packet in a worker thread; after a damaged video frame, wait for a key."""
+        failures = transcoder.failures
+        frames = await asyncio.get_running_loop().run_in_executor(None, transcoder.decode, packet)
+        if transcoder is not self._transcoder:
+            return  # the source changed meanwhile: these frames belong to the old one
+        if transcoder.failures > failures and self.kind == "video":
+            self._need_keyframe = True
+            self.request_keyframe()
+        self._counters.frames_transcoded += len(frames)
+        self._decoded.extend(frames)
 
     def stop(self) -> None:
         """End the track and wake a waiting recv()."""
         super().stop()
+        self._decoded.clear()
         while not self._queue.empty():
             self._queue.get_nowait()
         self._queue.put_nowait(None)

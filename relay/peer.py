@@ -27,7 +27,7 @@ from relay.codecs import preferred_codecs, subtype
 from relay.config import RelayConfig
 from relay.counters import KindCounters, RelayCounters
 from relay.errors import OfferError
-from relay.sdp import Offer, answer_codecs
+from relay.sdp import Offer, answer_codecs, reject_sections
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Peer(abc.ABC):
             transceiver = self._pc.addTransceiver(
                 kind if track is None else track, direction="sendrecv"
             )
-            transceiver.setCodecPreferences(preferred_codecs(kind, self._config.codecs_for(kind)))
+            transceiver.setCodecPreferences(preferred_codecs(kind, self._answer_codec(offer, kind)))
             self._sender_ready(kind, transceiver.sender)
             observe_keyframe_requests(transceiver.sender, totals.count_keyframe_request_received)
         try:
@@ -112,7 +112,7 @@ class Peer(abc.ABC):
         except Exception as exc:
             logger.info("peer %s: offer refused by aiortc: %r", self.peer_id, exc)
             raise OfferError("invalid_sdp", "The offer could not be applied.") from exc
-        answer = self._pc.localDescription.sdp
+        answer = reject_sections(self._pc.localDescription.sdp, offer.rejected)
         negotiated = answer_codecs(answer)
         self.codecs = {kind: subtype(codec.mimeType) for kind, codec in negotiated.items()}
         self.clock_rates = {kind: codec.clockRate for kind, codec in negotiated.items()}
@@ -124,6 +124,25 @@ class Peer(abc.ABC):
         if self._closing is None:
             self._closing = asyncio.ensure_future(self._close())
         await asyncio.shield(self._closing)
+
+    def transcoding(self, kind: str) -> bool:
+        """Whether what the relay sends this browser for kind is decoded and encoded anew."""
+        return False
+
+    def _codec_order(self, kind: str) -> tuple[str, ...]:
+        """The codec names to negotiate for kind, most wanted first."""
+        return self._config.codecs_for(kind)
+
+    def _answer_codec(self, offer: Offer, kind: str) -> tuple[str, ...]:
+        """The one codec the answer will carry for kind: the most wanted one the browser offers.
+
+        With a single codec in the answer, the browser can only send that one, so what the relay
+        forwards is always in the codec it negotiated with the other side.
+        """
+        order = self._codec_order(kind)
+        offered = offer.codecs.get(kind, ())
+        chosen = next((name for name in order if name.lower() in offered), None)
+        return order if chosen is None else (chosen,)
 
     @abc.abstractmethod
     def _sender_track(self, kind: str) -> MediaStreamTrack | None:

@@ -1,9 +1,10 @@
 """Relay: the media plane's entry point: answers offers, forwards media, runs device tests.
 
-Media is forwarded encoded (SFU passthrough), so both peers of a pair must use the same codec for
-a kind. Codec preferences make that the rule (VP8, then H264; opus); if two legs still end up
-with different codecs for a kind (e.g. an H264-only browser facing a VP8 one), that kind is not
-forwarded and a warning is logged: transcoding is left for later.
+Media is forwarded encoded (SFU passthrough), so both peers of a pair should use the same codec
+for a kind. Codec preferences make that the rule (VP8, then H264; opus), and a leg answered
+after its partner tries the partner's codec first. If two legs still end up with different codecs
+for a kind (an H264-only browser facing a VP8-only one), that direction is transcoded: decoded
+(relay/transcode.py) and re-encoded by the sink's sender, and the stats say so.
 """
 
 import asyncio
@@ -20,6 +21,7 @@ from relay.peer import Peer
 from relay.probe import Probe, ProbeReport
 from relay.sdp import MEDIA_KINDS, inspect_offer
 from relay.stats import PeerStats, StatsSampler
+from relay.transcode import Transcoder
 
 REPORTED_STATES = frozenset({"connected", "failed", "closed"})
 
@@ -53,7 +55,11 @@ class Relay:
         OfferError("superseded") if another answer() or close_peer() for peer_id won meanwhile.
         """
         offer = inspect_offer(offer_sdp, self.config)
-        leg = CallLeg(peer_id, self.config, self.counters, self._leg_state_changed)
+        partner_leg = self._legs.get(self._partners.get(peer_id, ""))
+        leg = CallLeg(
+            peer_id, self.config, self.counters, self._leg_state_changed,
+            partner_codecs=None if partner_leg is None else partner_leg.codecs,
+        )  # fmt: skip
         answer = await self._legs.open(peer_id, leg, offer)
         logger.info("peer %s: answered (%s)", peer_id, _describe(leg.codecs))
         partner = self._partners.get(peer_id)
@@ -143,7 +149,8 @@ class Relay:
         return self._legs.get(peer_id)
 
     def _link(self, a: str, b: str) -> None:
-        """Connect the pumps of a and b both ways, for every kind whose codecs match."""
+        """Connect the pumps of a and b both ways: encoded where the codecs match, transcoded
+        where they differ."""
         leg_a, leg_b = self._legs.get(a), self._legs.get(b)
         if leg_a is None or leg_b is None:
             return
@@ -152,17 +159,18 @@ class Relay:
                 pump, track = source.incoming.get(kind), sink.outgoing.get(kind)
                 if pump is None or track is None:
                     continue
-                if source.codecs.get(kind) != sink.codecs.get(kind):
-                    logger.warning(
-                        "peer %s -> %s: %s not forwarded, codecs differ (%s, %s)",
-                        source.peer_id,
-                        sink.peer_id,
-                        kind,
-                        source.codecs.get(kind),
-                        sink.codecs.get(kind),
-                    )
-                    continue
+                codec, sink_codec = source.codecs.get(kind), sink.codecs.get(kind)
+                if pump.sink is track or codec is None or sink_codec is None:
+                    continue  # linked already (codecs of a connection never change)
                 pump.connect(track)
+                if codec == sink_codec:
+                    track.transcode_from(None)
+                    continue
+                logger.warning(
+                    "peer %s -> %s: %s transcoded, codecs differ (%s, %s)",
+                    source.peer_id, sink.peer_id, kind, codec, sink_codec,
+                )  # fmt: skip
+                track.transcode_from(Transcoder(kind, codec, source.clock_rates[kind]))
 
     def _leg_state_changed(self, leg: Peer, state: str) -> None:
         if self._legs.get(leg.peer_id) is leg and state in REPORTED_STATES:

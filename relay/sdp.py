@@ -4,12 +4,12 @@ import ipaddress
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiortc import RTCRtpCodecParameters
 from aiortc.sdp import SessionDescription
 
-from relay.codecs import forwardable, is_rtx
+from relay.codecs import forwardable, is_rtx, subtype
 from relay.config import RelayConfig
 from relay.errors import OfferError
 
@@ -33,10 +33,15 @@ class Offer:
 
     sdp: the offer text to give aiortc (remote candidates outside the allowed networks removed).
     kinds: the kind of each audio/video m-line, in order (one transceiver is prepared for each).
+    codecs[kind]: the codecs offered for kind that the relay can forward ("vp8", "h264", …), in
+        the offer's order, each once.
+    rejected: positions (among all m-lines) of sections the browser offered with port 0.
     """
 
     sdp: str
     kinds: tuple[str, ...]
+    codecs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rejected: frozenset[int] = frozenset()
 
 
 def inspect_offer(text: object, config: RelayConfig) -> Offer:
@@ -55,6 +60,7 @@ def inspect_offer(text: object, config: RelayConfig) -> Offer:
             raise OfferError("invalid_sdp", f"The offer's {group.semantic} group is inconsistent.")
     media = [m for m in description.media if m.kind in MEDIA_KINDS]
     active = [m for m in media if m.port != 0]
+    codecs: dict[str, tuple[str, ...]] = {}
     if not active:
         raise OfferError("no_media", "The offer has no audio or video.")
     if any(m.kind not in MEDIA_KINDS and m.port != 0 for m in description.media):
@@ -67,17 +73,45 @@ def inspect_offer(text: object, config: RelayConfig) -> Offer:
             raise OfferError("missing_ice", "The offer has no ICE username or password.")
         if m.dtls is None or not m.dtls.fingerprints:
             raise OfferError("missing_dtls", "The offer has no DTLS fingerprint or setup role.")
-        if not forwardable(m.kind, m.rtp.codecs, config.codecs_for(m.kind)):
+        usable = forwardable(m.kind, m.rtp.codecs, config.codecs_for(m.kind))
+        if not usable:
             raise OfferError(
                 "no_common_codec", f"The browser offers no {m.kind} codec the relay can forward."
             )
+        codecs[m.kind] = tuple(dict.fromkeys(subtype(c.mimeType) for c in usable))
     if sum(len(m.ice_candidates) for m in description.media) > MAX_CANDIDATES:
         raise OfferError("too_many_candidates", f"The offer has over {MAX_CANDIDATES} candidates.")
     if not any(m.ice_candidates for m in description.media):
         raise OfferError(
             "no_candidates", "The offer has no network address the relay is allowed to reach."
         )
-    return Offer(sdp=filtered, kinds=tuple(m.kind for m in media))
+    rejected = frozenset(i for i, m in enumerate(description.media) if m.port == 0)
+    return Offer(sdp=filtered, kinds=tuple(m.kind for m in media), codecs=codecs, rejected=rejected)
+
+
+def reject_sections(answer: str, rejected: frozenset[int]) -> str:
+    """The answer with the offer's rejected sections rejected too (port 0, out of BUNDLE).
+
+    An answer must reject what the offer rejected (RFC 3264 section 6, JSEP 5.3.1); aiortc
+    answers such a section as if it were active, which browsers refuse.
+    """
+    if not rejected:
+        return answer
+    lines = answer.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("m=")]
+    mids: list[str] = []
+    for index in sorted(rejected):
+        if index >= len(starts):
+            continue
+        start = starts[index]
+        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        kind, _port, rest = lines[start].split(" ", 2)
+        lines[start] = f"{kind} 0 {rest}"
+        mids += [line[len("a=mid:") :] for line in lines[start:end] if line.startswith("a=mid:")]
+    for i, line in enumerate(lines):
+        if line.startswith("a=group:BUNDLE"):
+            lines[i] = " ".join(item for item in line.split(" ") if item not in mids)
+    return "\r\n".join(lines) + "\r\n"
 
 
 def answer_codecs(text: str) -> dict[str, RTCRtpCodecParameters]:

@@ -44,6 +44,8 @@ class DirectionStats:
     jitter_ms: interarrival jitter as measured by the receiving end.
     rtt_ms: round-trip time from the browser's receiver reports ("out" only).
     keyframe_requests: PLI/FIR received from the browser ("out"), PLIs sent to it ("in").
+    transcoded: "out" only: the relay decodes its source and encodes this direction anew
+        (the two browsers share no codec for kind); False means forwarded as encoded.
     """
 
     kind: str
@@ -56,6 +58,7 @@ class DirectionStats:
     jitter_ms: float | None
     rtt_ms: float | None
     keyframe_requests: int
+    transcoded: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,5 +201,6 @@ async def _read_out(peer: Peer, kind: str, sender: RTCRtpSender) -> DirectionRea
         jitter_ms=jitter_ms,
         rtt_ms=rtt_ms,
         keyframe_requests=peer.totals[kind].keyframe_requests_received,
+        transcoded=peer.transcoding(kind),
     )
     return DirectionReading(stats, 0 if sent is None else sent.bytesSent)

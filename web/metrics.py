@@ -127,6 +127,11 @@ class AtendeCollector(Collector):
             value=counters.packets_forwarded,
         )
         yield CounterMetricFamily(
+            "atende_relay_frames_transcoded",
+            "Frames decoded and encoded anew because the two browsers share no codec",
+            value=counters.frames_transcoded,
+        )
+        yield CounterMetricFamily(
             "atende_relay_keyframe_requests",
             "Keyframe requests passed upstream to a sending browser",
             value=counters.keyframe_requests_forwarded,

@@ -76,10 +76,10 @@ function showRelay(data) {
       const row = table.insertRow();
       const cells = [
         peer.peer_id,
-        `${peer.path === "relay" ? "TURN" : peer.path === "direct" ? "direto" : "—"}${peer.forwarded ? "" : " (transcodificado)"}`,
+        peer.path === "relay" ? "TURN" : peer.path === "direct" ? "direto" : "—",
         d.kind === "video" ? "vídeo" : "áudio",
         d.direction === "in" ? "recebendo" : "enviando",
-        d.codec || "—",
+        `${d.codec || "—"} · ${handling(peer, d)}`,
         number(d.bitrate_kbps),
         `${number(d.loss_percent, 1)} %`,
         d.jitter_ms === null ? "—" : `${number(d.jitter_ms, 1)} ms`,
@@ -94,6 +94,12 @@ function showRelay(data) {
       });
     }
   }
+}
+
+// Forwarded as the browser encoded it, transcoded (no codec shared), or a device test's decoding.
+function handling(peer, d) {
+  if (!peer.forwarded) return "teste (decodificado)";
+  return d.transcoded ? "transcodificado" : "encaminhado";
 }
 
 async function refresh() {

@@ -1,17 +1,22 @@
 """Fails loudly if an aiortc or aioice upgrade moves the semi-private names relay/ relies on."""
 
+import fractions
 import inspect
+from types import SimpleNamespace
 
 import aioice.ice
 import aiortc
 import aiortc.rtcpeerconnection
 import aiortc.rtcrtpreceiver
+import av
 import pytest
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpreceiver import RemoteStreamTrack, StreamStatistics
 
 from relay import aiortc_hooks
+from relay.measures import frame_brightness
+from tests.relay.clients import shown
 
 
 def parameters(function: object) -> list[str]:
@@ -115,3 +120,35 @@ async def test_readers_and_observers_work_on_a_fresh_connection() -> None:
         assert sent == [None]
     finally:
         await pc.close()
+
+
+async def test_force_keyframe_reaches_the_encoder_past_the_shadow() -> None:
+    pc = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
+    try:
+        sender = pc.addTransceiver("video").sender
+        aiortc_hooks.set_keyframe_request_handler(sender, lambda: None)
+        assert sender._RTCRtpSender__force_keyframe is False  # type: ignore[attr-defined]
+        aiortc_hooks.force_keyframe(sender)
+        assert sender._RTCRtpSender__force_keyframe is True  # type: ignore[attr-defined]
+    finally:
+        await pc.close()
+
+
+@pytest.mark.parametrize(
+    ("mime", "av_encoder"), [("video/VP8", "libvpx"), ("video/H264", "libx264")]
+)
+def test_media_decoder_decodes_whole_encoded_frames(mime: str, av_encoder: str) -> None:
+    encoder = av.CodecContext.create(av_encoder, "w")
+    encoder.width, encoder.height, encoder.pix_fmt = 320, 240, "yuv420p"
+    encoder.time_base = fractions.Fraction(1, 30)
+    encoder.options = {"tune": "zerolatency"} if av_encoder == "libx264" else {}  # like a browser
+    frame = av.VideoFrame(320, 240, "yuv420p")
+    for plane, value in zip(frame.planes, (200, 128, 128), strict=True):
+        plane.update(bytes([value]) * plane.buffer_size)
+    frame.pts = 0
+    packets = [*encoder.encode(frame), *encoder.encode(None)]
+
+    decoder = aiortc_hooks.media_decoder(aiortc.RTCRtpCodecParameters(mime, clockRate=90000))
+    decoded = decoder.decode(SimpleNamespace(data=bytes(packets[0]), timestamp=3000))
+    assert [(f.width, f.height, f.pts) for f in decoded] == [(320, 240, 3000)]
+    assert abs(frame_brightness(decoded[0]) - shown(200)) < 3

@@ -5,9 +5,10 @@ from collections.abc import Callable
 
 import pytest
 
+from relay.aiortc_hooks import sender_encoder
 from relay.errors import OfferError
 from relay.relay import Relay
-from tests.relay.clients import Client, SolidVideoTrack, eventually, join
+from tests.relay.clients import Client, SolidVideoTrack, eventually, join, shown
 
 pytestmark = pytest.mark.asyncio
 
@@ -55,18 +56,52 @@ async def test_state_reports_and_close_peer(
     assert states.count(("a", "closed")) == 1
 
 
-async def test_legs_with_different_video_codecs_forward_audio_only(
+async def test_legs_without_a_shared_video_codec_are_transcoded(
     relay: Relay, new_client: Callable[..., Client], caplog: pytest.LogCaptureFixture
 ) -> None:
-    a = new_client(video_codecs=("H264",))  # like Safari offering H264 only
-    b = new_client(video_codecs=("VP8",))
+    a = new_client(SolidVideoTrack(40), video_codecs=("H264",))  # like Safari: H.264 only
+    b = new_client(SolidVideoTrack(210), video_codecs=("VP8",))  # a browser with VP8 only
     relay.pair("a", "b")
     await join(relay, "a", a)
     await join(relay, "b", b)
 
-    await eventually(lambda: a.audio_frames > 10 and b.audio_frames > 10)
-    assert a.video_frames == [] and b.video_frames == []
-    assert "video not forwarded, codecs differ (h264, vp8)" in caplog.text
+    # Each side sees the other's picture, in its own codec.
+    await eventually(lambda: len(a.video_frames) > 10 and len(b.video_frames) > 10, 30)
+    assert abs(a.video_frames[-1][2] - shown(210)) < 8
+    assert abs(b.video_frames[-1][2] - shown(40)) < 8
+    assert relay.counters.frames_transcoded > 20
+    assert "video transcoded, codecs differ (h264, vp8)" in caplog.text
+    for peer_id in ("a", "b"):
+        leg = relay.peer(peer_id)
+        assert leg is not None
+        assert leg.transcoding("video") and not leg.transcoding("audio")  # audio: both opus
+        video_sender = next(t.sender for t in leg.pc.getTransceivers() if t.kind == "video")
+        assert sender_encoder(video_sender).codec is not None  # really encoding
+    assert relay.counters.real_decoders == 0  # receivers still pass encoded frames on
+    # The operators' statistics say which direction is transcoded.
+    handled = {
+        (peer.peer_id, d.kind, d.direction): (d.codec, d.transcoded)
+        for peer in await relay.stats()
+        for d in peer.directions
+    }
+    assert handled[("a", "video", "out")] == ("h264", True)
+    assert handled[("b", "video", "out")] == ("vp8", True)
+    assert handled[("a", "audio", "out")] == ("opus", False)
+    assert handled[("a", "video", "in")] == ("h264", False)
+
+
+async def test_a_leg_answered_after_its_partner_takes_the_partners_codec(
+    relay: Relay, new_client: Callable[..., Client]
+) -> None:
+    a = new_client(video_codecs=("VP8", "H264"))
+    b = new_client(video_codecs=("H264", "VP8"))  # would get H264 if answered on its own
+    relay.pair("a", "b")
+    await join(relay, "a", a)
+    await join(relay, "b", b)
+    legs = relay.peer("a"), relay.peer("b")
+    assert [leg.codecs["video"] for leg in legs if leg] == ["vp8", "vp8"]
+    await eventually(lambda: len(a.video_frames) > 5 and len(b.video_frames) > 5)
+    assert relay.counters.frames_transcoded == 0
 
 
 async def test_concurrent_offers_for_one_peer_leave_one_connection(
