@@ -1,4 +1,28 @@
-"""Inspect a browser's offer before aiortc sees it: size, shape, ICE, DTLS, codecs, candidates."""
+"""Inspect a browser's offer before aiortc sees it, and fix up the answer aiortc makes.
+
+Every offer the relay answers passes these rules, in this order; each failure is an OfferError
+whose code the web layer turns into words for the page (the patient keeps their queue place):
+
+- not_sdp / too_large: text, at most MAX_OFFER_BYTES, every line "x=...". Anything else is not
+  an offer and must not reach aiortc's parser.
+- invalid_sdp: aiortc's parser accepts it and every BUNDLE group names existing mids (aiortc
+  would otherwise fail half-way through applying it, leaving a half-built connection).
+- no_media: at least one audio or video section with a port (a call needs media).
+- unsupported_media: no other active section (data channels, application): the relay only
+  forwards audio and video, and an SCTP association is work for nothing.
+- too_many_media: at most one audio and one video section; a call has one of each at most.
+- missing_ice / missing_dtls: each active section carries ICE credentials and a DTLS
+  fingerprint (no ICE-lite or plain-RTP peers).
+- no_common_codec: each active section offers a codec the relay forwards (config
+  video_codecs / audio_codecs). Offer.codecs keeps them, and the answer carries exactly one per
+  kind, so the browser can only send what the relay negotiated with the other side.
+- too_many_candidates: at most MAX_CANDIDATES candidates.
+- no_candidates: at least one candidate left after dropping those outside
+  config.remote_networks and mDNS names (resolving them would send traffic anywhere).
+
+Sections offered with port 0 (a stopped transceiver) are allowed and answered with port 0, out
+of the BUNDLE group (reject_sections), which aiortc does not do on its own.
+"""
 
 import ipaddress
 import logging
