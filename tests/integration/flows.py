@@ -57,3 +57,15 @@ async def approved_professional(
         {"email": email, "password": password},
     )
     assert resp.url.path == "/profissional"
+
+
+async def make_admin(client: TestClient) -> None:
+    client.app[STORE].create_staff(
+        name="Gestora Clínica", email="gestao@example.org",
+        password_hash=_hash("senha-da-gestora"), role="admin", status="approved",
+    )  # fmt: skip
+    resp = await post_form(
+        client, "/profissional/entrar", "/profissional/entrar",
+        {"email": "gestao@example.org", "password": "senha-da-gestora"},
+    )  # fmt: skip
+    assert resp.url.path == "/admin"

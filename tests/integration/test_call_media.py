@@ -10,10 +10,11 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from relay.aiortc_hooks import sender_encoder
+from tests.integration.calls import start_call
 from tests.integration.conftest import post_form
 from tests.integration.flows import approved_professional, register_patient
-from tests.integration.test_signaling import next_of, open_ws
-from tests.relay.clients import Client, SolidVideoTrack, eventually
+from tests.integration.test_signaling import next_of
+from tests.relay.clients import eventually
 from tests.support import make_config
 from web.config import Config
 from web.keys import RELAY, STORE
@@ -77,24 +78,10 @@ async def test_call_media_is_forwarded_not_transcoded(aiohttp_client, client: Te
     relay = client.app[RELAY]
     store = client.app[STORE]
 
-    patient_ws = await open_ws(patient, "patient")
-    pro_ws = await open_ws(client, "professional")
-    assert (await next_of(patient_ws, "hello"))["state"] == "called"
-    assert (await next_of(pro_ws, "hello"))["state"] == "called"
-
-    patient_peer = Client(SolidVideoTrack(40))  # dark picture
-    pro_peer = Client(SolidVideoTrack(210))  # bright picture
+    call = await start_call(patient, client)
+    patient_ws, pro_ws = call.patient_ws, call.pro_ws
+    patient_peer, pro_peer = call.patient_peer, call.pro_peer
     try:
-        for ws, peer in ((patient_ws, patient_peer), (pro_ws, pro_peer)):
-            await ws.send_json({"type": "offer", "sdp": await peer.offer()})
-            await peer.accept((await next_of(ws, "answer"))["sdp"])
-
-        # Each side sees the other's picture, and hears audio.
-        await eventually(lambda: len(patient_peer.video_frames) > 10 and pro_peer.audio_frames > 10)
-        await eventually(lambda: len(pro_peer.video_frames) > 10 and patient_peer.audio_frames > 10)
-        assert patient_peer.video_frames[-1][2] > 180  # the professional's bright frames
-        assert pro_peer.video_frames[-1][2] < 70  # the patient's dark frames
-
         # Both legs up: the visit is in call.
         await eventually(lambda: getattr(store.active_ticket(1), "state", None) is State.IN_CALL)
 
@@ -123,5 +110,4 @@ async def test_call_media_is_forwarded_not_transcoded(aiohttp_client, client: Te
         )
         assert relay.counters.peer_connections_open == 0
     finally:
-        await patient_peer.close()
-        await pro_peer.close()
+        await call.close()

@@ -12,9 +12,8 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import ClientMaker, post_form
-from tests.integration.flows import approved_professional, register_patient
+from tests.integration.flows import approved_professional, make_admin, register_patient
 from tests.support import make_config
-from web.accounts import hash_password
 from web.app import create_app
 from web.keys import STORE
 from web.queue import State
@@ -23,18 +22,6 @@ PANEL_PAGES = [
     "/admin", "/admin/painel.json", "/admin/profissionais", "/admin/atendimentos",
     "/admin/atendimentos.csv", "/admin/avaliacoes", "/admin/midia",
 ]  # fmt: skip
-
-
-async def make_admin(client: TestClient) -> None:
-    client.app[STORE].create_staff(
-        name="Gestora Clínica", email="gestao@example.org",
-        password_hash=hash_password("senha-da-gestora"), role="admin", status="approved",
-    )  # fmt: skip
-    resp = await post_form(
-        client, "/profissional/entrar", "/profissional/entrar",
-        {"email": "gestao@example.org", "password": "senha-da-gestora"},
-    )  # fmt: skip
-    assert resp.url.path == "/admin"
 
 
 @pytest.fixture
