@@ -32,7 +32,8 @@ async def register_patient(
 
 
 @cache
-def _hash(password: str) -> str:
+def password_hash(password: str) -> str:
+    """argon2 hash of password, made once per test run."""
     return hash_password(password)
 
 
@@ -46,7 +47,7 @@ async def approved_professional(
         council="CRM",
         council_number="12345",
         council_uf="DF",
-        password_hash=_hash(password),
+        password_hash=password_hash(password),
         role="professional",
         status="approved",
     )
@@ -62,7 +63,7 @@ async def approved_professional(
 async def make_admin(client: TestClient) -> None:
     client.app[STORE].create_staff(
         name="Gestora Clínica", email="gestao@example.org",
-        password_hash=_hash("senha-da-gestora"), role="admin", status="approved",
+        password_hash=password_hash("senha-da-gestora"), role="admin", status="approved",
     )  # fmt: skip
     resp = await post_form(
         client, "/profissional/entrar", "/profissional/entrar",
