@@ -40,6 +40,13 @@ tests/relay/test_aiortc_hooks.py fails loudly if an upgrade moves any of them. T
   .gather_candidates(); it always leaves out 127.0.0.1. Replaced by a function that returns the
   addresses set with gather_on() in the current context (contextvars: the relay's gathering and a
   test client's gathering can use different addresses in one process), else the original result.
+- aioice Connection.data_received(data, component) and .request_received(message, addr,
+  protocol), reached through RTCIceTransport._connection: StunProtocol.datagram_received hands
+  every datagram from the remote to one of them (DTLS/SRTP/SRTCP to the first, STUN requests such
+  as the browser's consent checks to the second), calling them through the instance. Wrapped per
+  connection by instance attributes (count_datagrams_received) to tell a silent browser.
+- aioice Connection._protocols and StunProtocol.transport: the ICE connection's UDP sockets,
+  closed at once by close_ice_sockets (tests only: a browser whose tab was killed).
 """
 
 import asyncio
@@ -280,3 +287,35 @@ async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
 def codec_compatible(a: RTCRtpCodecParameters, b: RTCRtpCodecParameters) -> bool:
     """aiortc's rule for whether two codec descriptions can talk to each other."""
     return aiortc.rtcpeerconnection.is_codec_compatible(a, b)
+
+
+def count_datagrams_received(transport: RTCIceTransport) -> Callable[[], int]:
+    """Count, from now on, every datagram the remote sends on transport (STUN requests such as
+    ICE checks and consent checks, DTLS, SRTP, SRTCP); returns a function that reads the count.
+
+    Responses to the relay's own STUN requests are not counted. Call at most once per transport.
+    """
+    connection = transport._connection
+    count = [0]
+    data_received: Callable[[bytes, int], None] = connection.data_received
+    request_received: Callable[[Any, tuple[str, int], Any], None] = connection.request_received
+
+    def counted_data(data: bytes, component: int) -> None:
+        count[0] += 1
+        data_received(data, component)
+
+    def counted_request(message: Any, addr: tuple[str, int], protocol: Any) -> None:
+        count[0] += 1
+        request_received(message, addr, protocol)
+
+    # instance attributes shadow the methods StunProtocol calls through the instance
+    setattr(connection, "data_received", counted_data)  # noqa: B010
+    setattr(connection, "request_received", counted_request)  # noqa: B010
+    return lambda: count[0]
+
+
+def close_ice_sockets(transport: RTCIceTransport) -> None:
+    """Close the UDP sockets of transport's ICE connection at once, sending nothing more (no DTLS
+    close alert, no RTCP BYE): what the system does to a browser whose tab is killed. For tests."""
+    for protocol in list(transport._connection._protocols):
+        protocol.transport.abort()

@@ -25,6 +25,10 @@ class RelayConfig:
     video_codecs / audio_codecs: MIME subtypes the relay forwards, in order of preference.
     max_probes: device-test probes that may run at once (each decodes and re-encodes video).
     max_probe_seconds: a probe still open after this long is closed by the relay.
+    silence_timeout_seconds: a browser the relay has received nothing from (not even an ICE
+        consent check, which browsers send every ~5 s) for this long is taken as gone: its
+        connection is closed and reported "failed" (relay/liveness.py). The default leaves three
+        consent checks' worth of slack and still tells within 35 s (17 s at most).
     """
 
     ice_servers: tuple[IceServer, ...] = ()
@@ -34,6 +38,7 @@ class RelayConfig:
     audio_codecs: tuple[str, ...] = ("opus", "PCMU", "PCMA")
     max_probes: int = 4
     max_probe_seconds: float = 60.0
+    silence_timeout_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         for address in self.host_addresses:
@@ -44,6 +49,8 @@ class RelayConfig:
             raise ValueError("max_probes must not be negative")
         if not self.max_probe_seconds > 0:
             raise ValueError("max_probe_seconds must be positive")
+        if not self.silence_timeout_seconds > 0:
+            raise ValueError("silence_timeout_seconds must be positive")
 
     def codecs_for(self, kind: str) -> tuple[str, ...]:
         """The preferred codec names for a media kind ("audio" or "video")."""

@@ -22,6 +22,7 @@ class Connections(Generic[P]):
         self._peers: dict[str, P] = {}
         self._pending: dict[str, int] = {}  # id -> ticket of its latest open() in progress
         self._tickets = itertools.count()
+        self._closing: set[asyncio.Task[None]] = set()  # closes started by discard()
 
     def get(self, peer_id: str) -> P | None:
         return self._peers.get(peer_id)
@@ -57,12 +58,25 @@ class Connections(Generic[P]):
         self._pending.pop(peer_id, None)
         return await self._drop(peer_id)
 
+    def discard(self, peer_id: str, peer: P) -> bool:
+        """If peer is still peer_id's connection (its connection ended by itself), forget it and
+        close it in the background; an offer in progress for peer_id is left alone."""
+        if self._peers.get(peer_id) is not peer:
+            return False
+        del self._peers[peer_id]
+        task = asyncio.ensure_future(peer.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        logger.info("peer %s: ended, closing", peer_id)
+        return True
+
     async def close_all(self) -> None:
         """Close every connection (offers in progress fail as superseded)."""
         peers = list(self._peers.values())
         self._peers.clear()
         self._pending.clear()
-        await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
+        closes = [*(peer.close() for peer in peers), *self._closing]
+        await asyncio.gather(*closes, return_exceptions=True)
 
     async def _drop(self, peer_id: str) -> bool:
         peer = self._peers.pop(peer_id, None)

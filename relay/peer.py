@@ -27,6 +27,7 @@ from relay.codecs import preferred_codecs, subtype
 from relay.config import RelayConfig
 from relay.counters import KindCounters, RelayCounters
 from relay.errors import OfferError
+from relay.liveness import SilenceWatch
 from relay.sdp import Offer, answer_codecs, reject_sections
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class Peer(abc.ABC):
         self._counters = counters
         self._on_state = on_state
         self._closing: asyncio.Future[None] | None = None
+        self._silence: SilenceWatch | None = None
+        self._silent = False  # the browser went silent: taken as gone (relay/liveness.py)
         self._pc = RTCPeerConnection(rtc_configuration(config))
         counters.peer_connections_open += 1
         self._pc.on("track", self._on_track)
@@ -81,8 +84,10 @@ class Peer(abc.ABC):
 
     @property
     def connection_state(self) -> str:
-        """aiortc's connectionState: new, connecting, connected, failed or closed."""
-        return str(self._pc.connectionState)
+        """aiortc's connectionState: new, connecting, connected, failed or closed; "failed" also
+        once the browser went silent for config.silence_timeout_seconds (until closed)."""
+        state = str(self._pc.connectionState)
+        return "failed" if self._silent and state != "closed" else state
 
     @property
     def pc(self) -> RTCPeerConnection:
@@ -112,6 +117,9 @@ class Peer(abc.ABC):
         except Exception as exc:
             logger.info("peer %s: offer refused by aiortc: %r", self.peer_id, exc)
             raise OfferError("invalid_sdp", "The offer could not be applied.") from exc
+        self._silence = SilenceWatch(
+            self._pc, self._config.silence_timeout_seconds, self._went_silent
+        )
         answer = reject_sections(self._pc.localDescription.sdp, offer.rejected)
         negotiated = answer_codecs(answer)
         self.codecs = {kind: subtype(codec.mimeType) for kind, codec in negotiated.items()}
@@ -181,7 +189,14 @@ class Peer(abc.ABC):
         if self._on_state is not None:
             self._on_state(self, state)
 
+    def _went_silent(self, seconds: float) -> None:
+        logger.warning("peer %s: nothing received for %.1f s, taken as gone", self.peer_id, seconds)
+        self._silent = True
+        self._on_connection_state_change()
+
     async def _close(self) -> None:
+        if self._silence is not None:
+            await self._silence.close()
         try:
             await self._close_media()
         except Exception:

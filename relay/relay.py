@@ -24,6 +24,7 @@ from relay.stats import PeerStats, StatsSampler
 from relay.transcode import Transcoder
 
 REPORTED_STATES = frozenset({"connected", "failed", "closed"})
+ENDED_STATES = frozenset({"failed", "closed"})
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ class Relay:
     on_state_change(peer_id, state) is called for "connected", "failed" and "closed" of the
     current connection of a peer id (call legs only). A connection replaced by a new offer for
     the same id reports nothing; close_peer() reports "closed"; close() reports nothing.
+    A connection that ends by itself reports once and is then closed and forgotten by the relay
+    (connection_state() is None after): "failed" when ICE or DTLS failed or the browser sent
+    nothing for config.silence_timeout_seconds (tab killed, network gone), "closed" when the
+    browser closed it.
     A pairing outlives the connections: it applies to every later connection of either id,
     until unpair(). Probe ids are a namespace of their own.
     """
@@ -173,8 +178,11 @@ class Relay:
                 track.transcode_from(Transcoder(kind, codec, source.clock_rates[kind]))
 
     def _leg_state_changed(self, leg: Peer, state: str) -> None:
-        if self._legs.get(leg.peer_id) is leg and state in REPORTED_STATES:
-            self._report(leg.peer_id, state)
+        if self._legs.get(leg.peer_id) is not leg or state not in REPORTED_STATES:
+            return
+        if state in ENDED_STATES:  # failed, silent or closed by the browser: not ours to keep
+            self._legs.discard(leg.peer_id, leg)
+        self._report(leg.peer_id, state)
 
     def _report(self, peer_id: str, state: str) -> None:
         if self.on_state_change is None:

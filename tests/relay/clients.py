@@ -19,8 +19,9 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 
-from relay.aiortc_hooks import gather_on, install
+from relay.aiortc_hooks import close_ice_sockets, gather_on, install
 from relay.codecs import preferred_codecs
+from relay.liveness import ice_transports
 from relay.measures import frame_brightness
 from relay.relay import Relay
 
@@ -127,6 +128,12 @@ class Client:
                     self.audio_frames += 1
         except MediaStreamError:
             pass
+
+    def vanish(self) -> None:
+        """Go silent at once, like a browser whose tab is killed or whose network is gone: the
+        UDP sockets close and nothing more is sent (no DTLS close alert, no RTCP BYE)."""
+        for transport in ice_transports(self.pc):
+            close_ice_sockets(transport)
 
     async def close(self) -> None:
         await self.pc.close()

@@ -1,7 +1,9 @@
 """Fails loudly if an aiortc or aioice upgrade moves the semi-private names relay/ relies on."""
 
 import fractions
+import gc
 import inspect
+import weakref
 from types import SimpleNamespace
 
 import aioice.ice
@@ -16,7 +18,7 @@ from aiortc.rtcrtpreceiver import RemoteStreamTrack, StreamStatistics
 
 from relay import aiortc_hooks
 from relay.measures import frame_brightness
-from tests.relay.clients import shown
+from tests.relay.clients import eventually, shown
 
 
 def parameters(function: object) -> list[str]:
@@ -152,3 +154,77 @@ def test_media_decoder_decodes_whole_encoded_frames(mime: str, av_encoder: str) 
     decoded = decoder.decode(SimpleNamespace(data=bytes(packets[0]), timestamp=3000))
     assert [(f.width, f.height, f.pts) for f in decoded] == [(320, 240, 3000)]
     assert abs(frame_brightness(decoded[0]) - shown(200)) < 3
+
+
+def test_datagram_and_socket_names_are_where_the_hooks_expect() -> None:
+    # StunProtocol hands every datagram from the remote to its Connection, through the instance
+    source = inspect.getsource(aioice.ice.StunProtocol.datagram_received)
+    assert "self.receiver.data_received(data, self.local_candidate.component)" in source
+    assert "self.receiver.request_received(message, addr, self)" in source
+    assert parameters(aioice.ice.Connection.data_received) == ["self", "data", "component"]
+    assert parameters(aioice.ice.Connection.request_received) == [
+        "self",
+        "message",
+        "addr",
+        "protocol",
+    ]
+    # the UDP sockets close_ice_sockets closes
+    assert "self._protocols: list[StunProtocol] = []" in inspect.getsource(aioice.ice.Connection)
+    assert "self.transport = cast(asyncio.DatagramTransport, transport)" in inspect.getsource(
+        aioice.ice.StunProtocol.connection_made
+    )
+    # aioice's consent freshness, which relay/liveness.py does not wait for
+    assert "if failures >= CONSENT_FAILURES:" in inspect.getsource(aioice.ice.Connection)
+
+
+@pytest.mark.asyncio
+async def test_datagrams_are_counted_and_sockets_closed() -> None:
+    aiortc_hooks.install()
+    offerer = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
+    answerer = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
+    try:
+        offerer.addTransceiver("audio")
+        with aiortc_hooks.gather_on(("127.0.0.1",)):
+            await offerer.setLocalDescription(await offerer.createOffer())
+            await answerer.setRemoteDescription(offerer.localDescription)
+            await answerer.setLocalDescription(await answerer.createAnswer())
+        transport = answerer.getTransceivers()[0].receiver.transport.transport
+        connection = transport._connection
+        requests: list[object] = []
+        request_received = connection.request_received
+
+        def spy(message: object, addr: tuple[str, int], protocol: object) -> None:
+            requests.append(message)
+            request_received(message, addr, protocol)  # type: ignore[arg-type]
+
+        connection.request_received = spy  # type: ignore[method-assign]
+        received = aiortc_hooks.count_datagrams_received(transport)
+        assert received() == 0
+        await offerer.setRemoteDescription(answerer.localDescription)
+        await eventually(lambda: answerer.connectionState == "connected", 10)
+        assert requests  # the offerer's ICE checks: STUN requests, counted
+        assert received() > len(requests)  # and DTLS as data
+        protocols = list(connection._protocols)
+        assert protocols
+
+        aiortc_hooks.close_ice_sockets(transport)
+        assert all(p.transport.is_closing() for p in protocols)
+    finally:
+        await offerer.close()
+        await answerer.close()
+
+
+def test_a_registered_track_does_not_outlive_its_owner() -> None:
+    class Owner:
+        def __init__(self) -> None:
+            self.track = RemoteStreamTrack("video")
+
+        def on_decoder(self, passthrough: bool) -> None:
+            pass
+
+    owner = Owner()  # like a Peer: it holds the track, the track's choice calls back into it
+    aiortc_hooks.register_receiver_track(owner.track, passthrough=True, on_decoder=owner.on_decoder)
+    gone = weakref.ref(owner)
+    del owner
+    gc.collect()
+    assert gone() is None
