@@ -9,6 +9,8 @@ from datetime import date
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from web.text import _
+
 # Health councils whose members may attend (name shown to the patient, then the acronym).
 COUNCILS: dict[str, str] = {
     "CRM": "Conselho Regional de Medicina",
@@ -105,38 +107,38 @@ class PatientForm:
 
 
 def validate_patient(form: dict[str, str], today: date) -> tuple[PatientForm | None, Errors]:
-    """Validate the registration form; errors are keyed by field, in Portuguese."""
+    """Validate the registration form; errors are keyed by field (texts to translate)."""
     errors: Errors = {}
     cpf = normalize_cpf(form.get("cpf", ""))
     if not cpf:
-        errors["cpf"] = "Informe o seu CPF."
+        errors["cpf"] = _("Informe o seu CPF.")
     elif not cpf_is_valid(cpf):
-        errors["cpf"] = "CPF inválido. Confira os 11 números."
+        errors["cpf"] = _("CPF inválido. Confira os 11 números.")
     name = " ".join(form.get("full_name", "").split())
     if not name:
-        errors["full_name"] = "Informe o seu nome completo."
+        errors["full_name"] = _("Informe o seu nome completo.")
     elif len(name.split()) < 2:
-        errors["full_name"] = "Informe o nome completo (nome e sobrenome)."
+        errors["full_name"] = _("Informe o nome completo (nome e sobrenome).")
     elif len(name) > MAX_TEXT:
-        errors["full_name"] = f"O nome pode ter no máximo {MAX_TEXT} caracteres."
+        errors["full_name"] = _("O nome pode ter no máximo %(max)d caracteres.", max=MAX_TEXT)
     raw_birth = form.get("birth_date", "")
     born = parse_birth_date(raw_birth, today)
     if not raw_birth.strip():
-        errors["birth_date"] = "Informe a sua data de nascimento."
+        errors["birth_date"] = _("Informe a sua data de nascimento.")
     elif born is None:
         errors["birth_date"] = (
-            "A data de nascimento não pode estar no futuro."
+            _("A data de nascimento não pode estar no futuro.")
             if _is_future(raw_birth, today)
-            else "Data de nascimento inválida."
+            else _("Data de nascimento inválida.")
         )
     phone = normalize_phone(form.get("phone", ""))
     email = form.get("email", "").strip()
     if phone and not (10 <= len(phone) <= 13 and phone.isascii() and phone.isdigit()):
-        errors["phone"] = "Telefone inválido. Use DDD e número, por exemplo (61) 99999-8888."
+        errors["phone"] = _("Telefone inválido. Use DDD e número, por exemplo (61) 99999-8888.")
     if email and (not _EMAIL.match(email) or len(email) > MAX_TEXT):
-        errors["email"] = "E-mail inválido."
+        errors["email"] = _("E-mail inválido.")
     if not phone and not email and "phone" not in errors and "email" not in errors:
-        errors["phone"] = "Informe um telefone ou um e-mail para contato."
+        errors["phone"] = _("Informe um telefone ou um e-mail para contato.")
     if errors or born is None:
         return None, errors
     return PatientForm(cpf=cpf, full_name=name, birth_date=born, phone=phone, email=email), errors
@@ -156,29 +158,31 @@ def validate_professional(form: dict[str, str]) -> tuple[ProfessionalForm | None
     errors: Errors = {}
     name = " ".join(form.get("name", "").split())
     if len(name.split()) < 2:
-        errors["name"] = "Informe o nome completo."
+        errors["name"] = _("Informe o nome completo.")
     elif len(name) > MAX_TEXT:
-        errors["name"] = f"O nome pode ter no máximo {MAX_TEXT} caracteres."
+        errors["name"] = _("O nome pode ter no máximo %(max)d caracteres.", max=MAX_TEXT)
     email = form.get("email", "").strip().lower()
     if not _EMAIL.match(email) or len(email) > MAX_TEXT:
-        errors["email"] = "Informe um e-mail válido."
+        errors["email"] = _("Informe um e-mail válido.")
     council = form.get("council", "")
     if council not in COUNCILS:
-        errors["council"] = "Escolha o conselho profissional."
+        errors["council"] = _("Escolha o conselho profissional.")
     raw_number = form.get("council_number", "")
     number = re.sub(r"[^0-9]", "", raw_number) if raw_number.isascii() else ""
     if not 1 <= len(number) <= 10:
-        errors["council_number"] = "Informe o número de registro no conselho (apenas números)."
+        errors["council_number"] = _("Informe o número de registro no conselho (apenas números).")
     uf = form.get("council_uf", "").upper()
     if uf not in UFS:
-        errors["council_uf"] = "Escolha a UF do conselho."
+        errors["council_uf"] = _("Escolha a UF do conselho.")
     password = form.get("password", "")
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"A senha precisa ter pelo menos {MIN_PASSWORD_LENGTH} caracteres."
+        errors["password"] = _(
+            "A senha precisa ter pelo menos %(min)d caracteres.", min=MIN_PASSWORD_LENGTH
+        )
     elif len(password) > 1024:
-        errors["password"] = "Senha longa demais."  # noqa: S105 (a message)
+        errors["password"] = _("Senha longa demais.")
     elif password != form.get("password_confirm", ""):
-        errors["password_confirm"] = "As senhas não são iguais."  # noqa: S105 (a message)
+        errors["password_confirm"] = _("As senhas não são iguais.")
     if errors:
         return None, errors
     return ProfessionalForm(name, email, council, number, uf, password), errors

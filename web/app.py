@@ -16,17 +16,31 @@ from aiohttp_session import get_session
 
 from relay.config import RelayConfig
 from relay.relay import Relay
-from web import formats, metrics, signaling
+from web import formats, i18n, metrics, signaling
 from web.config import Config
 from web.device_tests import DeviceTests
 from web.hub import Hub
 from web.identity import caller
-from web.keys import CONFIG, DEVICE_TESTS, GUARDS, HUB, METRICS, MONITOR, RELAY, STORE, VISITS
+from web.keys import (
+    CONFIG,
+    DEVICE_TESTS,
+    GUARDS,
+    HUB,
+    METRICS,
+    MONITOR,
+    RELAY,
+    STORE,
+    TURN,
+    VISITS,
+)
 from web.monitor import Monitor
-from web.security import csrf_middleware, csrf_token, headers_middleware, sessions
+from web.retention import retention
+from web.security import csrf_middleware, csrf_token, headers_middleware, sessions, turn_secret
 from web.store import Store
+from web.text import _
 from web.throttle import Guards, Lockout, RateLimit
-from web.views import admin, patient, professional
+from web.turn import TurnRest
+from web.views import admin, language, patient, privacy, professional
 from web.visits import Visits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +54,7 @@ def relay_config(config: Config) -> RelayConfig:
         remote_networks=tuple(config.relay.remote_networks),
         video_codecs=tuple(config.relay.video_codecs),
         audio_codecs=tuple(config.relay.audio_codecs),
+        silence_timeout_seconds=config.relay.silence_timeout_seconds,
         max_probes=config.device_test.max_running,
         # the test's own timer ends it; this catches one whose page or task went away
         max_probe_seconds=config.device_test.seconds + 15,
@@ -48,13 +63,14 @@ def relay_config(config: Config) -> RelayConfig:
 
 async def _context(request: web.Request) -> dict[str, Any]:
     session = await get_session(request)
-    return {"csrf_token": csrf_token(session), "who": await caller(request)}
+    who = await caller(request)
+    return {"csrf_token": csrf_token(session), "who": who, **language.page_context(request)}
 
 
 @aiohttp_jinja2.template("home.html")
 async def home(request: web.Request) -> dict[str, Any]:
     left = request.query.get("aviso") == "saiu"
-    return {"notice": "Você saiu da fila. Volte quando quiser." if left else ""}
+    return {"notice": _("Você saiu da fila. Volte quando quiser.") if left else ""}
 
 
 @web.middleware
@@ -65,34 +81,45 @@ async def error_pages(request: web.Request, handler: Any) -> web.StreamResponse:
         return response
     except web.HTTPException as exc:
         if exc.status in (403, 404, 405) and exc.content_type != "text/html":
-            text = exc.text if exc.status == 403 and exc.text else _ERROR_TEXT[exc.status]
-            return aiohttp_jinja2.render_template(
-                "error.html", request, {"message": text}, status=exc.status
-            )
+            # a 403's own text is a message id (marked with _() where it is raised)
+            text = _(exc.text) if exc.status == 403 and exc.text else _ERROR_TEXT[exc.status]
+            return await _error_page(request, text, exc.status)
         raise
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return aiohttp_jinja2.render_template(
-            "error.html",
-            request,
-            {"message": "Algo deu errado do nosso lado. Tente de novo em instantes."},
-            status=500,
-        )
+        text = _("Algo deu errado do nosso lado. Tente de novo em instantes.")
+        return await _error_page(request, text, 500)
+
+
+async def _error_page(request: web.Request, text: str, status: int) -> web.Response:
+    # A refusal from a middleware (CSRF) comes before the page context is made: make it here.
+    context = {} if aiohttp_jinja2.REQUEST_CONTEXT_KEY in request else await _context(request)
+    context["message"] = text
+    return aiohttp_jinja2.render_template("error.html", request, context, status=status)
 
 
 _ERROR_TEXT = {
-    403: "Você não tem permissão para esta ação.",
-    404: "Página não encontrada.",
-    405: "Ação não permitida nesta página.",
+    403: _("Você não tem permissão para esta ação."),
+    404: _("Página não encontrada."),
+    405: _("Ação não permitida nesta página."),
 }
 
 
 def create_app(config: Config, relay: Relay | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[headers_middleware, sessions(config), error_pages, csrf_middleware],
+        middlewares=[
+            headers_middleware,
+            sessions(config),
+            language.locale_middleware,
+            error_pages,
+            csrf_middleware,
+        ],
         client_max_size=256 * 1024,
     )
     app[CONFIG] = config
+    secret = turn_secret(config)
+    ice = config.ice
+    app[TURN] = TurnRest(tuple(ice.turn_urls), secret, ice.turn_ttl_seconds) if secret else None
     limits = config.limits
     app[GUARDS] = Guards(
         logins=Lockout(limits.failed_logins, 15 * 60, limits.lockout_seconds),
@@ -105,9 +132,11 @@ def create_app(config: Config, relay: Relay | None = None) -> web.Application:
         context_processors=[_context],
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
+        finalize=i18n.finalize,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(formats.filters(ZoneInfo(config.server.timezone)))
+    i18n.load()
+    i18n.install(env)
+    env.filters.update(formats.page_filters(ZoneInfo(config.server.timezone)))
     app[aiohttp_jinja2.static_root_key] = "/static"
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -133,6 +162,7 @@ def create_app(config: Config, relay: Relay | None = None) -> web.Application:
         await app[HUB].close_all()  # open pages reconnect to the next server
 
     app.cleanup_ctx.append(resources)
+    app.cleanup_ctx.append(retention)  # after the store is open, stopped before it closes
     app.on_shutdown.append(close_sockets)
     _routes(app)
     return app
@@ -141,6 +171,7 @@ def create_app(config: Config, relay: Relay | None = None) -> web.Application:
 def _routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/", home)
+    r.add_post("/idioma", language.set_language)
     r.add_get("/paciente", patient.register_form)
     r.add_post("/paciente/cadastro", patient.register)
     r.add_post("/paciente/sair", patient.logout)
@@ -155,6 +186,11 @@ def _routes(app: web.Application) -> None:
     r.add_get("/paciente/avaliacao", patient.rating_page)
     r.add_post("/paciente/avaliacao", patient.rate)
     r.add_get("/paciente/obrigado", patient.thanks_page)
+    r.add_post("/paciente/termos/recusar", privacy.refuse_terms)
+    r.add_get("/paciente/recusa", privacy.refused_page)
+    r.add_get("/paciente/dados", privacy.data_page)
+    r.add_get("/paciente/dados.json", privacy.data_json)
+    r.add_post("/paciente/dados/exclusao", privacy.ask_erasure)
     r.add_get("/profissional", professional.dashboard)
     r.add_get("/profissional/cadastro", professional.register_form)
     r.add_post("/profissional/cadastro", professional.register)
@@ -171,8 +207,16 @@ def _routes(app: web.Application) -> None:
     r.add_post(r"/admin/profissionais/{staff_id:\d{1,9}}/nova-senha", admin.reset_password)
     r.add_get("/admin/atendimentos", admin.visits_page)
     r.add_get("/admin/atendimentos.csv", admin.visits_csv)
+    r.add_get("/admin/atendimentos/registros.json", admin.records_json)
+    r.add_get("/admin/atendimentos/registros.csv", admin.records_csv)
+    r.add_get(r"/admin/atendimentos/{ticket_id:\d{1,9}}", admin.visit_record_page)
+    r.add_get(r"/admin/atendimentos/{ticket_id:\d{1,9}}.json", admin.visit_record_json)
+    r.add_get(r"/admin/atendimentos/{ticket_id:\d{1,9}}.csv", admin.visit_record_csv)
     r.add_get("/admin/avaliacoes", admin.ratings_page)
     r.add_get("/admin/midia", admin.media_page)
+    r.add_get("/admin/privacidade", admin.privacy_page)
+    r.add_post(r"/admin/privacidade/{patient_id:\d{1,9}}/apagar", admin.confirm_erasure)
+    r.add_get("/admin/auditoria", admin.audit_page)
     r.add_get("/metrics", metrics.metrics_view)
     r.add_get("/ws", signaling.websocket)
     r.add_static("/static", ROOT / "static", append_version=True)

@@ -22,6 +22,8 @@ class ServerConfig:
     port: int
     log_level: str
     timezone: str
+    tls_cert: str
+    tls_key: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,11 @@ class IceServerConfig:
 @dataclass(frozen=True)
 class IceConfig:
     servers: list[IceServerConfig]
+    turn_urls: list[str]
+    turn_secret_env: str
+    turn_secret_file: str
+    turn_ttl_seconds: int
+    transport_policy: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class RelaySettings:
     remote_networks: list[str]
     video_codecs: list[str]
     audio_codecs: list[str]
+    silence_timeout_seconds: int
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,11 @@ class ChatConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    retention_days: int
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig
     database: DatabaseConfig
@@ -113,6 +126,7 @@ class Config:
     limits: LimitsConfig
     metrics: MetricsConfig
     chat: ChatConfig
+    privacy: PrivacyConfig
     # Folder that relative paths are resolved against (the config file's folder).
     base_dir: Path = field(default=Path("."), compare=False)
 
@@ -122,6 +136,11 @@ class Config:
         return p if p.is_absolute() else self.base_dir / p
 
     @property
+    def tls(self) -> bool:
+        """The server itself speaks https (server.tls_cert and server.tls_key are set)."""
+        return bool(self.server.tls_cert)
+
+    @property
     def database_path(self) -> str:
         if self.database.path == ":memory:":
             return ":memory:"
@@ -129,6 +148,7 @@ class Config:
 
 
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+_TRANSPORT_POLICIES = ("all", "relay")
 
 
 def _convert(key: str, value: Any, kind: Any) -> Any:
@@ -212,6 +232,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("limits.chat_messages_per_10s: must be at least 1")
     if not 1 <= config.chat.max_length <= 10_000:
         raise ConfigError("chat.max_length: must be between 1 and 10000")
+    if not 0 <= config.privacy.retention_days <= 36500:
+        raise ConfigError("privacy.retention_days: must be between 0 (off) and 36500")
     if not config.terms.version.strip():
         raise ConfigError("terms.version: must not be empty")
     if not config.path(config.terms.file).is_file():
@@ -222,8 +244,46 @@ def _validate(config: Config) -> None:
         for url in server.urls:
             if not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
                 raise ConfigError(f"ice.servers[{i}].urls: not a STUN/TURN URL: {url}")
+    _validate_turn(config)
+    _validate_tls(config)
     if not config.relay.video_codecs and not config.relay.audio_codecs:
         raise ConfigError("relay.video_codecs: at least one codec is needed")
+    if not 5 <= config.relay.silence_timeout_seconds <= 30:
+        raise ConfigError("relay.silence_timeout_seconds: must be between 5 and 30")
+
+
+def _validate_turn(config: Config) -> None:
+    ice = config.ice
+    for url in ice.turn_urls:
+        if not url.startswith(("turn:", "turns:")):
+            raise ConfigError(f"ice.turn_urls: not a TURN URL: {url}")
+    if ice.turn_urls and not (ice.turn_secret_env or ice.turn_secret_file):
+        raise ConfigError(
+            "ice.turn_secret_file: ice.turn_urls needs the TURN secret: name an environment"
+            " variable in ice.turn_secret_env or a file in ice.turn_secret_file"
+        )
+    if not 60 <= ice.turn_ttl_seconds <= 7 * 86400:
+        raise ConfigError("ice.turn_ttl_seconds: must be between 60 and 604800")
+    if ice.transport_policy not in _TRANSPORT_POLICIES:
+        raise ConfigError('ice.transport_policy: must be "all" or "relay"')
+    has_turn = bool(ice.turn_urls) or any(
+        url.startswith(("turn:", "turns:")) for server in ice.servers for url in server.urls
+    )
+    if ice.transport_policy == "relay" and not has_turn:
+        raise ConfigError(
+            'ice.transport_policy: "relay" needs a TURN server in ice.turn_urls or ice.servers'
+        )
+
+
+def _validate_tls(config: Config) -> None:
+    server = config.server
+    if bool(server.tls_cert) != bool(server.tls_key):
+        missing = "server.tls_key" if server.tls_cert else "server.tls_cert"
+        raise ConfigError(f"{missing}: set both server.tls_cert and server.tls_key, or neither")
+    for name in ("tls_cert", "tls_key"):
+        value = getattr(server, name)
+        if value and not config.path(value).is_file():
+            raise ConfigError(f"server.{name}: no such file: {value}")
 
 
 def parse_config(data: dict[str, Any], base_dir: Path) -> Config:

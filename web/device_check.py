@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from relay.probe import AudioMeasure, NetworkMeasure, ProbeReport, VideoMeasure
+from web.text import Text, _, join
 
 
 class Level(StrEnum):
@@ -28,7 +30,7 @@ class Level(StrEnum):
 class Verdict:
     item: str  # "camera", "microphone", "network"
     level: Level
-    text: str  # for the patient
+    text: str  # for the patient (a web.text.Text, translated when sent)
     tag: str = ""  # for the professional's list ("" when ok)
 
 
@@ -36,45 +38,48 @@ def camera(video: VideoMeasure | None) -> Verdict:
     if video is None:
         return Verdict(
             "camera", Level.PROBLEM,
-            "Câmera indisponível. Verifique se ela está conectada e se outro programa não a está"
-            " usando. Você ainda pode ser atendido só com áudio.",
-            "câmera indisponível",
+            _("Câmera indisponível. Verifique se ela está conectada e se outro programa não a"
+              " está usando. Você ainda pode ser atendido só com áudio."),
+            _("câmera indisponível"),
         )  # fmt: skip
     if video.frames == 0:
-        return Verdict("camera", Level.PROBLEM, "Não recebemos imagem da sua câmera.", "sem imagem")
+        return Verdict(
+            "camera", Level.PROBLEM, _("Não recebemos imagem da sua câmera."), _("sem imagem")
+        )
     if video.black_frames > video.frames / 2:
         return Verdict(
             "camera", Level.PROBLEM,
-            "Sua câmera parece coberta ou o ambiente está escuro. Descubra a câmera e"
-            " procure um lugar iluminado.",
-            "câmera escura",
+            _("Sua câmera parece coberta ou o ambiente está escuro. Descubra a câmera e"
+              " procure um lugar iluminado."),
+            _("câmera escura"),
         )  # fmt: skip
     if video.brightness < 40:
         return Verdict(
             "camera", Level.WARNING,
-            "A imagem está escura. Acenda uma luz ou fique de frente para uma janela.",
-            "imagem escura",
+            _("A imagem está escura. Acenda uma luz ou fique de frente para uma janela."),
+            _("imagem escura"),
         )  # fmt: skip
     if video.fps < 10:
         return Verdict(
             "camera", Level.WARNING,
-            "A imagem está chegando com poucos quadros por segundo e pode travar.",
-            "imagem travando",
+            _("A imagem está chegando com poucos quadros por segundo e pode travar."),
+            _("imagem travando"),
         )  # fmt: skip
     if video.frozen_frames > video.frames / 2:
         return Verdict(
             "camera", Level.WARNING,
-            "A imagem parece parada. Verifique se a câmera certa está escolhida.",
-            "imagem parada",
+            _("A imagem parece parada. Verifique se a câmera certa está escolhida."),
+            _("imagem parada"),
         )  # fmt: skip
     if video.width < 320:
         return Verdict(
-            "camera", Level.WARNING, "A imagem da câmera está pequena (baixa resolução).",
-            "baixa resolução",
+            "camera", Level.WARNING, _("A imagem da câmera está pequena (baixa resolução)."),
+            _("baixa resolução"),
         )  # fmt: skip
     return Verdict(
         "camera", Level.OK,
-        f"Câmera funcionando: {video.width}×{video.height}, {video.fps:.0f} quadros por segundo.",
+        _("Câmera funcionando: %(width)d×%(height)d, %(fps).0f quadros por segundo.",
+          width=video.width, height=video.height, fps=video.fps),
     )  # fmt: skip
 
 
@@ -82,58 +87,69 @@ def microphone(audio: AudioMeasure | None) -> Verdict:
     if audio is None:
         return Verdict(
             "microphone", Level.PROBLEM,
-            "Microfone indisponível. Verifique se ele está conectado e permitido no navegador.",
-            "sem áudio",
+            _("Microfone indisponível. Verifique se ele está conectado e permitido no navegador."),
+            _("sem áudio"),
         )  # fmt: skip
     if audio.silent:
         return Verdict(
             "microphone", Level.PROBLEM,
-            "Não captamos nenhum som do seu microfone. Verifique se ele não está no mudo.",
-            "sem áudio",
+            _("Não captamos nenhum som do seu microfone. Verifique se ele não está no mudo."),
+            _("sem áudio"),
         )  # fmt: skip
     if audio.rms_dbfs < -45:
         return Verdict(
             "microphone", Level.WARNING,
-            "O som do seu microfone está muito baixo. Fale mais perto dele.",
-            "som baixo",
+            _("O som do seu microfone está muito baixo. Fale mais perto dele."),
+            _("som baixo"),
         )  # fmt: skip
     if audio.clipped_fraction > 0.01:
         return Verdict(
             "microphone", Level.WARNING,
-            "O som está distorcido (alto demais). Afaste um pouco o microfone.",
-            "som distorcido",
+            _("O som está distorcido (alto demais). Afaste um pouco o microfone."),
+            _("som distorcido"),
         )  # fmt: skip
-    return Verdict("microphone", Level.OK, "Microfone funcionando.")
+    return Verdict("microphone", Level.OK, _("Microfone funcionando."))
 
 
 def network(net: NetworkMeasure) -> Verdict:
     loss, rtt, jitter = net.loss_percent or 0.0, net.rtt_ms or 0.0, net.jitter_ms or 0.0
-    via = " (pela rede de apoio)" if net.path == "relay" else ""
+    via: str = _(" (pela rede de apoio)") if net.path == "relay" else ""
     if loss > 5 or rtt > 400:
         return Verdict(
             "network", Level.PROBLEM,
-            f"Sua conexão está instável{via}: a chamada pode falhar. Aproxime-se do roteador"
-            " Wi-Fi ou use outra rede.",
-            "rede fraca",
+            _("Sua conexão está instável%(via)s: a chamada pode falhar. Aproxime-se do roteador"
+              " Wi-Fi ou use outra rede.", via=via),
+            _("rede fraca"),
         )  # fmt: skip
     if loss > 2 or rtt > 250 or jitter > 50:
         return Verdict(
             "network", Level.WARNING,
-            f"Sua conexão está um pouco lenta{via}; a imagem pode falhar às vezes.",
-            "rede lenta",
+            _("Sua conexão está um pouco lenta%(via)s; a imagem pode falhar às vezes.", via=via),
+            _("rede lenta"),
         )  # fmt: skip
     if net.rtt_ms is None and net.loss_percent is None:
-        return Verdict("network", Level.OK, f"Conexão feita{via}; a qualidade não pôde ser medida.")
-    return Verdict("network", Level.OK, f"Conexão boa{via}.")
+        text = _("Conexão feita%(via)s; a qualidade não pôde ser medida.", via=via)
+        return Verdict("network", Level.OK, text)
+    return Verdict("network", Level.OK, _("Conexão boa%(via)s.", via=via))
 
 
 def verdicts(report: ProbeReport) -> list[Verdict]:
     return [camera(report.video), microphone(report.audio), network(report.network)]
 
 
+NO_TEST = _("sem teste")  # the summary of a patient who did not take the test
+SEPARATOR = ", "
+
+
 def summary(found: list[Verdict], speaker_heard: bool | None) -> str:
-    """A few words for the professional's list ("" when everything is fine)."""
+    """A few words for the professional's list ("" when everything is fine), as stored."""
     tags = [v.tag for v in found if v.level is not Level.OK and v.tag]
     if speaker_heard is False:
-        tags.append("não ouviu o som")
-    return ", ".join(dict.fromkeys(tags))
+        tags.append(_("não ouviu o som"))
+    return SEPARATOR.join(dict.fromkeys(tags))
+
+
+@lru_cache(maxsize=1024)
+def summary_text(stored: str) -> Text:
+    """A stored summary ("câmera escura, som baixo"), each of its words translatable."""
+    return join(SEPARATOR, [_(tag) for tag in stored.split(SEPARATOR) if tag])

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import quantiles
 
+from web.text import Text, _
+
 MIN_SAMPLES = 3
 DEFAULT_Q1 = 5 * 60.0
 DEFAULT_Q3 = 15 * 60.0
@@ -63,10 +65,14 @@ def estimate_wait(
     return WaitRange(_down(rounds * q1 / 60), _up((rounds + 1) * q3 / 60))
 
 
-def describe(wait: WaitRange | None) -> str:
+def describe(wait: WaitRange | None) -> Text:
     """The range in words, for the waiting page."""
     if wait is None:
-        return "Nenhum profissional disponível agora. Você continua na fila."
+        return _("Nenhum profissional disponível agora. Você continua na fila.")
     if wait.low_minutes == 0:
-        return f"Espera estimada: até {wait.high_minutes} min"
-    return f"Espera estimada: entre {wait.low_minutes} e {wait.high_minutes} min"
+        return _("Espera estimada: até %(high)d min", high=wait.high_minutes)
+    return _(
+        "Espera estimada: entre %(low)d e %(high)d min",
+        low=wait.low_minutes,
+        high=wait.high_minutes,
+    )

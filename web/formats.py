@@ -1,4 +1,4 @@
-"""How times and durations read on the pages (Brazilian conventions)."""
+"""How times and durations read on the pages: in the clinic's zone and the page's language."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import jinja2
+from babel.dates import format_datetime
 
 
 def duration(seconds: float | None) -> str:
@@ -23,9 +26,22 @@ def duration(seconds: float | None) -> str:
 
 
 def filters(tz: ZoneInfo) -> dict[str, Callable[..., Any]]:
-    def when(ts: float | None) -> str:
+    def when(ts: float | None, locale: str = "pt_BR") -> str:
+        """31/12/1969 21:00 in Portuguese, 12/31/69, 9:00 PM in English (`|when(locale)`)."""
         if ts is None:
             return "—"
-        return datetime.fromtimestamp(ts, tz).strftime("%d/%m/%Y %H:%M")
+        return format_datetime(datetime.fromtimestamp(ts, tz), "short", locale=locale)
 
     return {"when": when, "duration": duration}
+
+
+def page_filters(tz: ZoneInfo) -> dict[str, Callable[..., Any]]:
+    """The filters for templates: `|when` writes the time in the page's language (`locale`)."""
+    plain = filters(tz)
+
+    @jinja2.pass_context
+    def when(context: jinja2.runtime.Context, ts: float | None) -> str:
+        locale = context.get("locale")
+        return str(plain["when"](ts, locale if isinstance(locale, str) else "pt_BR"))
+
+    return {**plain, "when": when}

@@ -8,7 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
+from web import i18n
+
 log = logging.getLogger(__name__)
+
+# The language of the page behind a socket (set when it opens); texts sent to it are translated.
+SOCKET_LOCALE: web.ResponseKey[str] = web.ResponseKey("locale", str)
 
 
 def patient_key(patient_id: int) -> str:
@@ -65,10 +70,11 @@ class Hub:
 
 
 async def send_json(ws: web.WebSocketResponse, message: Mapping[str, Any]) -> None:
-    """Send, ignoring a socket that is already closing (its page will reconnect)."""
+    """Send, in the socket's language, ignoring a socket that is already closing (its page
+    will reconnect)."""
     if ws.closed:
         return
     try:
-        await ws.send_json(dict(message))
+        await ws.send_json(i18n.localize(message, ws.get(SOCKET_LOCALE, i18n.DEFAULT)))
     except (ConnectionError, RuntimeError) as exc:
         log.debug("dropping message to a closing socket: %s", exc)

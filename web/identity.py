@@ -10,6 +10,7 @@ from aiohttp_session import Session, get_session, new_session
 
 from web.keys import STORE
 from web.store import Patient, Staff
+from web.text import _
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,6 @@ async def require_admin(request: web.Request) -> Staff:
     who = await caller(request)
     if who.admin is None:
         if who.professional is not None:
-            raise web.HTTPForbidden(text="Apenas administradores podem abrir esta página.")
+            raise web.HTTPForbidden(text=_("Apenas administradores podem abrir esta página."))
         raise web.HTTPSeeOther("/profissional/entrar")
     return who.admin

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from web.monitor import Monitor
     from web.store import Store
     from web.throttle import Guards
+    from web.turn import TurnRest
     from web.visits import Visits
 
 CONFIG: web.AppKey[Config] = web.AppKey("config")
@@ -27,3 +28,5 @@ GUARDS: web.AppKey[Guards] = web.AppKey("guards")
 MONITOR: web.AppKey[Monitor] = web.AppKey("monitor")
 DEVICE_TESTS: web.AppKey[DeviceTests] = web.AppKey("device_tests")
 METRICS: web.AppKey[CollectorRegistry] = web.AppKey("metrics")
+# TURN servers with per-page credentials; None when ice.turn_urls is empty
+TURN: web.AppKey[TurnRest | None] = web.AppKey("turn")

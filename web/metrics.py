@@ -22,6 +22,7 @@ from web.keys import CONFIG, METRICS
 from web.monitor import Monitor
 from web.queue import State
 from web.store import Store
+from web.text import _
 from web.visits import Visits
 
 WAIT_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
@@ -197,6 +198,6 @@ async def metrics_view(request: web.Request) -> web.Response:
     token_ok = bool(settings.token) and hmac.compare_digest(auth, f"Bearer {settings.token}")
     address_ok = request.remote in settings.allowed_addresses
     if not (token_ok or address_ok or (await caller(request)).admin is not None):
-        raise web.HTTPForbidden(text="Acesso às métricas não permitido.")
+        raise web.HTTPForbidden(text=_("Acesso às métricas não permitido."))
     body = generate_latest(request.app[METRICS])
     return web.Response(body=body, content_type="text/plain", charset="utf-8")

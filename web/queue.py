@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum, StrEnum
+from functools import lru_cache
 
 from web.accounts import age_on
+from web.text import _, join
 
 
 class State(StrEnum):
@@ -44,16 +46,16 @@ class Priority(IntEnum):
 # Conditions a patient may declare at check-in (Lei 10.048/2000, as amended by
 # Lei 13.146/2015 and Lei 14.626/2023). Age-based priority needs no declaration.
 DECLARABLE: dict[str, str] = {
-    "gestante": "Gestante",
-    "lactante": "Lactante",
-    "deficiencia": "Pessoa com deficiência",
-    "autismo": "Pessoa com transtorno do espectro autista",
-    "mobilidade": "Pessoa com mobilidade reduzida",
-    "crianca_colo": "Acompanhada de criança de colo",
-    "obesidade": "Pessoa com obesidade",
-    "doador_sangue": "Doador(a) de sangue",
+    "gestante": _("Gestante"),
+    "lactante": _("Lactante"),
+    "deficiencia": _("Pessoa com deficiência"),
+    "autismo": _("Pessoa com transtorno do espectro autista"),
+    "mobilidade": _("Pessoa com mobilidade reduzida"),
+    "crianca_colo": _("Acompanhada de criança de colo"),
+    "obesidade": _("Pessoa com obesidade"),
+    "doador_sangue": _("Doador(a) de sangue"),
 }
-AGE_REASONS = {"80+": "80 anos ou mais", "60+": "60 anos ou mais"}
+AGE_REASONS = {"80+": _("80 anos ou mais"), "60+": _("60 anos ou mais")}
 
 
 def can_move(current: State, target: State) -> bool:
@@ -67,8 +69,13 @@ class PriorityDecision:
 
     @property
     def label(self) -> str:
-        texts = [AGE_REASONS.get(r) or DECLARABLE.get(r, r) for r in self.reasons]
-        return "; ".join(texts)
+        return _label(self.reasons)
+
+
+@lru_cache(maxsize=1024)
+def _label(reasons: tuple[str, ...]) -> str:
+    """The reasons in words (one shared text per combination: translated once per language)."""
+    return join("; ", [AGE_REASONS.get(r) or DECLARABLE.get(r, r) for r in reasons])
 
 
 def decide_priority(

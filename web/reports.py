@@ -17,9 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import mean
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from web.accounts import council_label, first_name
+from web.device_check import summary_text
 from web.queue import State
 from web.store import Store
 
@@ -123,59 +125,148 @@ def professionals(store: Store) -> list[ProfessionalRow]:
 
 
 @dataclass(frozen=True)
-class VisitRow:
+class TicketFacts:
+    """What every view of a visit tells of its ticket: state, times, wait, duration, rating."""
+
     ticket: int
-    patient_first_name: str
-    professional: str
     state: str
+    end_reason: str
     arrived_at: float
     called_at: float | None
     started_at: float | None
     ended_at: float | None
     wait_s: float | None
     duration_s: float | None
-    end_reason: str
     rating: int | None
     comment: str
 
 
-def visits(
-    store: Store, start: float, end: float, professional_id: int | None = None
-) -> list[VisitRow]:
-    """Tickets that arrived between start and end (optionally of one professional), newest first."""
-    query = (
-        "SELECT t.*, p.full_name, s.name AS staff_name, s.council, s.council_number,"
-        " s.council_uf FROM tickets t JOIN patients p ON p.id = t.patient_id"
-        " LEFT JOIN staff s ON s.id = t.professional_id"
-        " WHERE t.arrived_at >= ? AND t.arrived_at < ?"
+@dataclass(frozen=True)
+class VisitRow(TicketFacts):
+    """A line of the visits page: the patient by first name only."""
+
+    patient_first_name: str
+    professional: str
+
+
+@dataclass(frozen=True)
+class VisitFilter:
+    """Which tickets: arrived in [start, end), of one professional, patient or ticket."""
+
+    start: float | None = None
+    end: float | None = None
+    professional_id: int | None = None
+    patient_id: int | None = None
+    ticket_id: int | None = None
+
+
+_VISITS_QUERY = (
+    "SELECT t.*, p.full_name, p.cpf, p.birth_date, p.erased_at, s.name AS staff_name,"
+    " s.council, s.council_number, s.council_uf,"
+    " (SELECT c.terms_version FROM consents c WHERE c.patient_id = t.patient_id"
+    " AND c.accepted_at <= t.arrived_at ORDER BY c.accepted_at DESC, c.id DESC LIMIT 1)"
+    " AS terms_version FROM tickets t JOIN patients p ON p.id = t.patient_id"
+    " LEFT JOIN staff s ON s.id = t.professional_id"
+)
+
+
+def _ticket_rows(store: Store, which: VisitFilter) -> list[sqlite3.Row]:
+    """Tickets with their patient, professional and terms version, newest arrival first."""
+    conditions = (
+        ("t.arrived_at >= ?", which.start),
+        ("t.arrived_at < ?", which.end),
+        ("t.professional_id = ?", which.professional_id),
+        ("t.patient_id = ?", which.patient_id),
+        ("t.id = ?", which.ticket_id),
     )
-    params: list[object] = [start, end]
-    if professional_id is not None:
-        query += " AND t.professional_id = ?"
-        params.append(professional_id)
-    rows = store.db.execute(query + " ORDER BY t.arrived_at DESC", params).fetchall()
-    return [_visit(r) for r in rows]
+    used = [(sql, value) for sql, value in conditions if value is not None]
+    where = " WHERE " + " AND ".join(sql for sql, _ in used) if used else ""
+    query = _VISITS_QUERY + where + " ORDER BY t.arrived_at DESC, t.id DESC"
+    return store.db.execute(query, [value for _, value in used]).fetchall()
+
+
+def visits(store: Store, which: VisitFilter) -> list[VisitRow]:
+    """The visits page's rows, newest arrival first."""
+    return [_visit(r) for r in _ticket_rows(store, which)]
+
+
+def _ticket_fields(r: sqlite3.Row) -> dict[str, Any]:
+    """The TicketFacts of a row."""
+    called, started, ended = r["called_at"], r["started_at"], r["ended_at"]
+    return {
+        "ticket": r["id"],
+        "state": r["state"],
+        "end_reason": r["end_reason"],
+        "arrived_at": r["arrived_at"],
+        "called_at": called,
+        "started_at": started,
+        "ended_at": ended,
+        "wait_s": round(called - r["arrived_at"], 1) if called else None,
+        "duration_s": round(ended - started, 1) if started and ended else None,
+        "rating": r["rating"],
+        "comment": r["comment"],
+    }
 
 
 def _visit(r: sqlite3.Row) -> VisitRow:
     staff = r["staff_name"] or ""
     if staff and r["council"]:
         staff += f" ({council_label(r['council'], r['council_number'], r['council_uf'])})"
-    started, ended = r["started_at"], r["ended_at"]
     return VisitRow(
-        ticket=r["id"],
-        patient_first_name=first_name(r["full_name"]),
-        professional=staff,
-        state=r["state"],
-        arrived_at=r["arrived_at"],
-        called_at=r["called_at"],
-        started_at=started,
-        ended_at=ended,
-        wait_s=round(r["called_at"] - r["arrived_at"], 1) if r["called_at"] else None,
-        duration_s=round(ended - started, 1) if started and ended else None,
-        end_reason=r["end_reason"],
-        rating=r["rating"],
-        comment=r["comment"],
+        patient_first_name=first_name(r["full_name"]), professional=staff, **_ticket_fields(r)
+    )
+
+
+@dataclass(frozen=True)
+class VisitRecord(TicketFacts):
+    """One visit as a clinic files it (CFM 2.314/2022): the patient, the professional with council,
+    number and UF, the times, the wait, the device test, the rating and the terms version the
+    patient had accepted. An erased patient's fields are empty (patient_erased is true)."""
+
+    patient_id: int
+    patient_name: str
+    patient_cpf: str
+    patient_birth_date: str
+    patient_erased: bool
+    terms_version: str
+    professional_id: int | None
+    professional_name: str
+    professional_council: str
+    professional_council_number: str
+    professional_council_uf: str
+    device_summary: str
+
+
+# The record's fields in the order of the files: who, then when, then how it went.
+RECORD_COLUMNS = (
+    "ticket", "state", "end_reason", "patient_id", "patient_name", "patient_cpf",
+    "patient_birth_date", "patient_erased", "terms_version", "professional_id",
+    "professional_name", "professional_council", "professional_council_number",
+    "professional_council_uf", "arrived_at", "called_at", "started_at", "ended_at", "wait_s",
+    "duration_s", "device_summary", "rating", "comment",
+)  # fmt: skip
+
+
+def visit_records(store: Store, which: VisitFilter) -> list[VisitRecord]:
+    return [_record(r) for r in _ticket_rows(store, which)]
+
+
+def _record(r: sqlite3.Row) -> VisitRecord:
+    erased = r["erased_at"] is not None
+    return VisitRecord(
+        patient_id=r["patient_id"],
+        patient_name="" if erased else r["full_name"],
+        patient_cpf="" if erased else r["cpf"],
+        patient_birth_date="" if erased else r["birth_date"],
+        patient_erased=erased,
+        terms_version=r["terms_version"] or "",
+        professional_id=r["professional_id"],
+        professional_name=r["staff_name"] or "",
+        professional_council=r["council"] or "",
+        professional_council_number=r["council_number"] or "",
+        professional_council_uf=r["council_uf"] or "",
+        device_summary=summary_text(r["device_summary"]),  # exports: as stored; pages: translated
+        **_ticket_fields(r),
     )
 
 
@@ -185,20 +276,39 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def visits_csv(rows: Iterable[VisitRow], tz: ZoneInfo) -> str:
-    """CSV with one visit per line; times in ISO 8601 in the clinic's time zone."""
+def iso_time(ts: float | None, tz: ZoneInfo) -> str | None:
+    """A Unix time in ISO 8601 in the clinic's time zone (None stays None)."""
+    return None if ts is None else datetime.fromtimestamp(ts, tz).isoformat(timespec="seconds")
+
+
+def export_value(name: str, value: object, tz: ZoneInfo) -> object:
+    """A field as exports write it: times (names ending in _at) in ISO 8601; the rest as is."""
+    if name.endswith("_at") and isinstance(value, int | float):
+        return iso_time(value, tz)
+    return value
+
+
+def as_dict(row: object, columns: Sequence[str], tz: ZoneInfo) -> dict[str, object]:
+    """One exported row for JSON (None stays null)."""
+    return {name: export_value(name, getattr(row, name), tz) for name in columns}
+
+
+def rows_csv(rows: Iterable[object], columns: Sequence[str], tz: ZoneInfo) -> str:
+    """CSV with a header and one row per line; None is empty, true/false for yes/no fields."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        values = []
-        for name in CSV_COLUMNS:
-            value = getattr(row, name)
-            if name.endswith("_at") and value is not None:
-                value = datetime.fromtimestamp(value, tz).isoformat(timespec="seconds")
-            values.append("" if value is None else value)
-        writer.writerow(values)
+        values = as_dict(row, columns, tz).values()
+        writer.writerow(
+            ["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in values]
+        )
     return out.getvalue()
+
+
+def visits_csv(rows: Iterable[VisitRow], tz: ZoneInfo) -> str:
+    """CSV with one visit per line; times in ISO 8601 in the clinic's time zone."""
+    return rows_csv(rows, CSV_COLUMNS, tz)
 
 
 def rating_distribution(store: Store) -> dict[int, int]:

@@ -15,6 +15,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from web.config import Config, ConfigError
+from web.text import _
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -61,6 +62,30 @@ def session_secret(config: Config) -> bytes:
     return key
 
 
+def turn_secret(config: Config) -> bytes | None:
+    """coturn's static-auth-secret, from the environment or a file; None without TURN servers."""
+    ice = config.ice
+    if not ice.turn_urls:
+        return None
+    from_env = os.environ.get(ice.turn_secret_env, "") if ice.turn_secret_env else ""
+    if from_env:
+        secret, source = from_env.strip(), f"ice.turn_secret_env ({ice.turn_secret_env})"
+    elif ice.turn_secret_file:
+        source = "ice.turn_secret_file"
+        try:
+            secret = config.path(ice.turn_secret_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{source}: cannot read {ice.turn_secret_file}: {exc}") from exc
+    else:
+        raise ConfigError(
+            f"ice.turn_secret_env: ice.turn_urls needs the TURN secret: the environment variable"
+            f" {ice.turn_secret_env or '(none named)'} is empty and ice.turn_secret_file is not set"
+        )
+    if len(secret) < 16:
+        raise ConfigError(f"{source}: the TURN secret must be at least 16 characters")
+    return secret.encode()
+
+
 def new_secret() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
@@ -70,7 +95,7 @@ def sessions(config: Config) -> Callable[..., Awaitable[web.StreamResponse]]:
         Fernet(session_secret(config)),
         cookie_name=SESSION_COOKIE,
         max_age=config.session.max_age_hours * 3600,
-        secure=config.session.cookie_secure,
+        secure=config.session.cookie_secure or config.tls,  # https served here: always Secure
         httponly=True,
         samesite="Lax",
     )
@@ -90,7 +115,7 @@ async def read_form(request: web.Request) -> dict[str, str]:
     try:
         form = await request.post()
     except (ValueError, UnicodeDecodeError, LookupError, AssertionError) as exc:
-        raise web.HTTPBadRequest(text="Formulário inválido.") from exc
+        raise web.HTTPBadRequest(text=_("Formulário inválido.")) from exc
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
@@ -109,7 +134,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
             sent = (await read_form(request)).get(CSRF_FIELD)
         if not (isinstance(expected, str) and sent and hmac.compare_digest(expected, sent)):
             raise web.HTTPForbidden(
-                text="A página expirou. Volte, recarregue a página e tente de novo.",
+                text=_("A página expirou. Volte, recarregue a página e tente de novo."),
             )
     return await handler(request)
 

@@ -10,11 +10,13 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from relay.errors import OfferError
-from web.hub import patient_key, send_json, staff_key
+from web.hub import SOCKET_LOCALE, patient_key, send_json, staff_key
 from web.identity import caller
 from web.keys import CONFIG, DEVICE_TESTS, GUARDS, HUB, STORE, VISITS
 from web.queue import State
 from web.security import origin_allowed
+from web.text import _
+from web.views.language import request_locale
 from web.visits import REMOVAL_REASONS, Side
 
 log = logging.getLogger(__name__)
@@ -29,24 +31,27 @@ PATIENT_MESSAGES: dict[str, dict[str, type]] = {
     "hangup": {},
     "leave": {},
     "chat": {"text": str},
+    "media_state": {"camera": bool, "mic": bool},
 }
 PROFESSIONAL_MESSAGES: dict[str, dict[str, type]] = {
     "offer": {"sdp": str},
     "hangup": {},
     "chat": {"text": str},
+    "media_state": {"camera": bool, "mic": bool},
     "availability": {"available": bool},
     "remove": {"ticket": int, "reason": str},
 }
 
-OFFER_ERRORS_PT = {
-    "no_common_codec": (
+OFFER_ERRORS = {
+    "no_common_codec": _(
         "Seu navegador não oferece um formato de vídeo ou áudio que o serviço aceite. "
         "Tente com o Chrome, o Firefox ou o Safari atualizados."
     ),
-    "no_media": "Não foi possível usar câmera nem microfone nesta conexão.",
-    "busy": "Muitos testes em andamento agora. Tente de novo em alguns instantes.",
+    "no_media": _("Não foi possível usar câmera nem microfone nesta conexão."),
+    "busy": _("Muitos testes em andamento agora. Tente de novo em alguns instantes."),
 }
-OFFER_ERROR_DEFAULT_PT = "Não foi possível iniciar a conexão de vídeo. Recarregue a página."
+OFFER_ERROR_DEFAULT = _("Não foi possível iniciar a conexão de vídeo. Recarregue a página.")
+NOT_IN_CALL = _("Não há atendimento em andamento.")
 
 
 class MessageError(Exception):
@@ -59,23 +64,25 @@ class MessageError(Exception):
 def parse_message(raw: str, allowed: dict[str, dict[str, type]]) -> dict[str, Any]:
     """Validate one client message against the role's catalogue."""
     if len(raw.encode()) > MAX_MESSAGE_BYTES:
-        raise MessageError("too_large", "Mensagem grande demais.")
+        raise MessageError("too_large", _("Mensagem grande demais."))
     try:
         message = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
-        raise MessageError("invalid_json", "Mensagem inválida (não é JSON).") from exc
+        raise MessageError("invalid_json", _("Mensagem inválida (não é JSON).")) from exc
     if not isinstance(message, dict):
-        raise MessageError("invalid_message", "Mensagem inválida.")
+        raise MessageError("invalid_message", _("Mensagem inválida."))
     kind = message.get("type")
     if not isinstance(kind, str) or kind not in allowed:
-        raise MessageError("unknown_type", "Tipo de mensagem desconhecido ou não permitido.")
+        raise MessageError("unknown_type", _("Tipo de mensagem desconhecido ou não permitido."))
     for name, expected in allowed[kind].items():
         value = message.get(name)
         out_of_range = isinstance(value, bool) or (
             isinstance(value, int) and not 0 <= value <= MAX_INT
         )
         if not isinstance(value, expected) or (expected is int and out_of_range):
-            raise MessageError("invalid_field", f"Campo '{name}' ausente ou inválido.")
+            raise MessageError(
+                "invalid_field", _("Campo '%(name)s' ausente ou inválido.", name=name)
+            )
     return message
 
 
@@ -91,7 +98,7 @@ class Connection:
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request):
-        raise web.HTTPForbidden(text="Origem não permitida.")
+        raise web.HTTPForbidden(text=_("Origem não permitida."))
     who = await caller(request)
     side: Side
     role = request.query.get("role")
@@ -100,11 +107,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     elif role == "professional" and who.professional is not None:
         side, subject_id, key = "professional", who.professional.id, staff_key(who.professional.id)
     else:
-        raise web.HTTPUnauthorized(text="Entre novamente.")
+        raise web.HTTPUnauthorized(text=_("Entre novamente."))
 
     # Frames up to twice the limit are read, so that an oversized message gets a clear
     # "too_large" error instead of a closed socket.
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=2 * MAX_MESSAGE_BYTES)
+    ws[SOCKET_LOCALE] = request_locale(request)  # texts sent to this page: in its language
     await ws.prepare(request)
     hub = request.app[HUB]
     for old in hub.add(key, ws):
@@ -121,10 +129,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                     await _dispatch(request.app, conn, msg.data)
                 except Exception:  # a bug of ours must not take the page's socket down
                     log.exception("signaling: unexpected error handling a %s message", side)
-                    error = _error("internal", "Algo deu errado do nosso lado. Tente de novo.")
+                    error = _error("internal", _("Algo deu errado do nosso lado. Tente de novo."))
                     await send_json(ws, error)
             elif msg.type == WSMsgType.BINARY:
-                error = _error("invalid_message", "Mensagens binárias não são aceitas.")
+                error = _error("invalid_message", _("Mensagens binárias não são aceitas."))
                 await send_json(ws, error)
     finally:
         hub.remove(key, ws)
@@ -157,11 +165,15 @@ async def _greet(app: web.Application, conn: Connection) -> None:
         history = visits.chat_history(ticket.id)
         if history:
             await send_json(conn.ws, {"type": "chat_history", "messages": history})
+        other: Side = "professional" if conn.side == "patient" else "patient"
+        media = visits.media_state_message(ticket.id, other)
+        if media is not None:
+            await send_json(conn.ws, media)
 
 
 async def _offer_rejected(conn: Connection, exc: OfferError, whose: str) -> None:
     log.info("%s: offer rejected: %s", whose, exc.code)
-    text = OFFER_ERRORS_PT.get(exc.code, OFFER_ERROR_DEFAULT_PT)
+    text = OFFER_ERRORS.get(exc.code, OFFER_ERROR_DEFAULT)
     await send_json(conn.ws, _error("offer_rejected", text) | {"reason": exc.code})
 
 
@@ -178,7 +190,7 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
     else:
         staff = store.staff(conn.subject_id)
         if staff is None or staff.status != "approved":  # deactivated since the page opened
-            await send_json(conn.ws, _error("forbidden", "Seu acesso foi desativado."))
+            await send_json(conn.ws, _error("forbidden", _("Seu acesso foi desativado.")))
             await conn.ws.close()
             return
         ticket = store.current_call(conn.subject_id)
@@ -187,7 +199,7 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
     if kind == "probe_offer":
         if ticket is not None and ticket.state is not State.WAITING:
             await send_json(
-                conn.ws, _error("not_now", "O teste não pode ser feito durante a consulta.")
+                conn.ws, _error("not_now", _("O teste não pode ser feito durante a consulta."))
             )
             return
         try:
@@ -198,7 +210,7 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
         await send_json(conn.ws, {"type": "probe_answer", "sdp": answer})
     elif kind == "offer":
         if ticket is None or ticket.state not in (State.CALLED, State.IN_CALL):
-            await send_json(conn.ws, _error("not_in_call", "Não há atendimento em andamento."))
+            await send_json(conn.ws, _error("not_in_call", NOT_IN_CALL))
             return
         try:
             answer = await visits.answer(ticket, conn.side, message["sdp"])
@@ -208,12 +220,12 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
         await send_json(conn.ws, {"type": "answer", "sdp": answer})
     elif kind == "hangup":
         if ticket is None or ticket.state not in (State.CALLED, State.IN_CALL):
-            await send_json(conn.ws, _error("not_in_call", "Não há atendimento em andamento."))
+            await send_json(conn.ws, _error("not_in_call", NOT_IN_CALL))
             return
         await visits.hang_up(ticket, conn.side)
     elif kind == "leave":
         if ticket is None or ticket.state is not State.WAITING:
-            await send_json(conn.ws, _error("not_waiting", "Você não está na fila."))
+            await send_json(conn.ws, _error("not_waiting", _("Você não está na fila.")))
             return
         await visits.leave(ticket, "patient_left")
         await send_json(conn.ws, {"type": "left"})
@@ -221,17 +233,27 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
         text = message["text"].strip()
         limit = app[CONFIG].chat.max_length
         if ticket is None or ticket.state not in (State.CALLED, State.IN_CALL):
-            await send_json(conn.ws, _error("not_in_call", "Não há atendimento em andamento."))
+            await send_json(conn.ws, _error("not_in_call", NOT_IN_CALL))
         elif not text or len(text) > limit:
             await send_json(
-                conn.ws, _error("invalid_field", f"A mensagem deve ter de 1 a {limit} caracteres.")
+                conn.ws,
+                _error(
+                    "invalid_field",
+                    _("A mensagem deve ter de 1 a %(limit)d caracteres.", limit=limit),
+                ),
             )
         elif not app[GUARDS].chat.allow(conn.key):
             await send_json(
-                conn.ws, _error("too_fast", "Muitas mensagens seguidas. Aguarde alguns segundos.")
+                conn.ws,
+                _error("too_fast", _("Muitas mensagens seguidas. Aguarde alguns segundos.")),
             )
         else:
             await visits.chat(ticket, conn.side, text)
+    elif kind == "media_state":
+        if ticket is None or ticket.state not in (State.CALLED, State.IN_CALL):
+            await send_json(conn.ws, _error("not_in_call", NOT_IN_CALL))
+            return
+        await visits.media_state(ticket, conn.side, message["camera"], message["mic"])
     elif kind == "availability":
         staff = store.staff(conn.subject_id)
         if staff is not None:
@@ -239,8 +261,8 @@ async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
     elif kind == "remove":
         staff = store.staff(conn.subject_id)
         if message["reason"] not in REMOVAL_REASONS:
-            await send_json(conn.ws, _error("invalid_field", "Motivo de remoção desconhecido."))
+            await send_json(conn.ws, _error("invalid_field", _("Motivo de remoção desconhecido.")))
         elif staff is None or not await visits.remove(message["ticket"], message["reason"], staff):
             await send_json(
-                conn.ws, _error("not_removed", "Este paciente não está mais aguardando na fila.")
+                conn.ws, _error("not_removed", _("Este paciente não está mais aguardando na fila."))
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -85,6 +86,29 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tickets_state ON tickets(state);
     CREATE INDEX tickets_patient ON tickets(patient_id);
     """,
+    # 2: privacy (docs/privacy.md). A patient's last sign-in counts as activity for retention;
+    # an erased patient stays as an anonymous row (tickets keep pointing at it, so statistics
+    # stay whole). The audit log names people by id only and outlives everything else: its
+    # patient_id has no foreign key on purpose.
+    """
+    ALTER TABLE patients ADD COLUMN last_seen_at REAL;
+    ALTER TABLE patients ADD COLUMN erasure_requested_at REAL;
+    ALTER TABLE patients ADD COLUMN erased_at REAL;
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        staff_id INTEGER REFERENCES staff(id),
+        role TEXT NOT NULL CHECK (role IN ('professional', 'admin', 'system')),
+        action TEXT NOT NULL,
+        patient_id INTEGER,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_log_at ON audit_log(at);
+    CREATE INDEX audit_log_patient ON audit_log(patient_id);
+    CREATE INDEX consents_patient ON consents(patient_id);
+    CREATE INDEX device_tests_patient ON device_tests(patient_id);
+    CREATE INDEX chat_messages_ticket ON chat_messages(ticket_id);
+    """,
 )
 
 
@@ -97,6 +121,7 @@ class Patient:
     phone: str
     email: str
     session_epoch: int
+    erasure_requested_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +195,7 @@ def _patient(row: sqlite3.Row) -> Patient:
         phone=row["phone"],
         email=row["email"],
         session_epoch=row["session_epoch"],
+        erasure_requested_at=row["erasure_requested_at"],
     )
 
 
@@ -213,6 +239,9 @@ class Store:
         if path != ":memory:":
             self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA busy_timeout = 5000")
+        # Deleted content is overwritten with zeros, so an erased patient's data does not
+        # linger in free pages of the file (docs/privacy.md).
+        self.db.execute("PRAGMA secure_delete = ON")
         self._migrate()
 
     def close(self) -> None:
@@ -243,11 +272,14 @@ class Store:
     def create_patient(
         self, cpf: str, full_name: str, birth_date: date, phone: str, email: str
     ) -> Patient:
+        # A random first epoch: a registration deleted at once (terms refused) frees its id for
+        # the next one, and a copy of the old session cookie must not fit the new patient.
+        epoch = secrets.randbelow(2**31)
         try:
             cur = self.db.execute(
-                "INSERT INTO patients (cpf, full_name, birth_date, phone, email, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (cpf, full_name, birth_date.isoformat(), phone, email, time.time()),
+                "INSERT INTO patients (cpf, full_name, birth_date, phone, email, session_epoch,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (cpf, full_name, birth_date.isoformat(), phone, email, epoch, time.time()),
             )
         except sqlite3.IntegrityError as exc:
             raise CpfTaken from exc
@@ -256,12 +288,23 @@ class Store:
         return patient
 
     def patient(self, patient_id: int) -> Patient | None:
-        row = self.db.execute("SELECT * FROM patients WHERE id = ?", (patient_id,)).fetchone()
+        """A registered patient; None for an unknown or erased one."""
+        row = self.db.execute(
+            "SELECT * FROM patients WHERE id = ? AND erased_at IS NULL", (patient_id,)
+        ).fetchone()
         return _patient(row) if row else None
 
     def patient_by_cpf(self, cpf: str) -> Patient | None:
-        row = self.db.execute("SELECT * FROM patients WHERE cpf = ?", (cpf,)).fetchone()
+        row = self.db.execute(
+            "SELECT * FROM patients WHERE cpf = ? AND erased_at IS NULL", (cpf,)
+        ).fetchone()
         return _patient(row) if row else None
+
+    def patient_seen(self, patient_id: int) -> None:
+        """The patient signed in (activity, for privacy.retention_days)."""
+        self.db.execute(
+            "UPDATE patients SET last_seen_at = ? WHERE id = ?", (time.time(), patient_id)
+        )
 
     def end_sessions(self, table: str, row_id: int) -> None:
         """Sign out everywhere: sessions remember the epoch they were made in."""
@@ -284,6 +327,15 @@ class Store:
             (patient_id, terms_version),
         ).fetchone()
         return row is not None
+
+    def last_consent_version(self, patient_id: int) -> str | None:
+        """The version of the terms the patient accepted last; None if never."""
+        row = self.db.execute(
+            "SELECT terms_version FROM consents WHERE patient_id = ?"
+            " ORDER BY accepted_at DESC, id DESC LIMIT 1",
+            (patient_id,),
+        ).fetchone()
+        return str(row[0]) if row else None
 
     # -- staff ----------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from web.text import _, ngettext
+
 Clock = Callable[[], float]
 
 
@@ -97,11 +99,14 @@ class Guards:
     chat: RateLimit
 
 
-TOO_MANY_REGISTRATIONS = "Muitos cadastros feitos desta rede agora. Tente de novo em 1 minuto."
+TOO_MANY_REGISTRATIONS = _("Muitos cadastros feitos desta rede agora. Tente de novo em 1 minuto.")
 
 
 def wait_text(seconds: float) -> str:
     """'Tente de novo em N minutos' in words, rounded up."""
     minutes = max(1, int(-(-seconds // 60)))
-    unit = "minuto" if minutes == 1 else "minutos"
-    return f"Muitas tentativas. Tente de novo em {minutes} {unit}."
+    return ngettext(
+        "Muitas tentativas. Tente de novo em %(num)d minuto.",
+        "Muitas tentativas. Tente de novo em %(num)d minutos.",
+        minutes,
+    )

@@ -5,8 +5,11 @@ passes and pages come and go. Timers (all from config [queue]):
 - grace: a waiting patient with no open page for grace_seconds loses the place;
 - no_show: a called patient whose media is not connected after no_show_seconds goes back to the
   head of the queue once, then is removed;
-- lost: a side of a call with no open page for call_grace_seconds: a lost professional sends the
-  patient back to the head of the queue; a lost patient ends the call.
+- lost: a side of a call with no open page, or whose media connection ended during the call and
+  has not come back, for call_grace_seconds: a lost professional sends the patient back to the
+  head of the queue; a lost patient ends the call. The relay tells when a browser's media
+  connection ends by itself (it sent nothing for the relay's silence timeout: tab killed, network
+  gone; or it closed it): the other page is told at once (`peer_connection`).
 After a restart every timer starts again from zero for what the database holds.
 """
 
@@ -20,12 +23,13 @@ from datetime import date
 from typing import Any, Literal
 
 from relay.relay import Relay
-from web import queue
+from web import device_check, queue
 from web.config import ChatConfig, QueueConfig
 from web.estimate import describe, estimate_wait
 from web.hub import Hub, patient_key, staff_key
 from web.queue import State
 from web.store import Patient, Staff, Store, Ticket, WaitingEntry
+from web.text import _
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +37,10 @@ Side = Literal["patient", "professional"]
 
 # Why staff may take a patient out of the queue (code -> what the patient reads).
 REMOVAL_REASONS: dict[str, str] = {
-    "pedido": "a pedido do próprio paciente",
-    "outro_canal": "o atendimento será feito por outro canal",
-    "duplicado": "cadastro em duplicidade",
-    "fora_escopo": "o caso precisa de atendimento presencial",
+    "pedido": _("a pedido do próprio paciente"),
+    "outro_canal": _("o atendimento será feito por outro canal"),
+    "duplicado": _("cadastro em duplicidade"),
+    "fora_escopo": _("o caso precisa de atendimento presencial"),
 }
 
 
@@ -73,6 +77,9 @@ class Visits:
         self._timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._chats: dict[int, list[dict[str, Any]]] = {}
+        self._media_states: dict[tuple[int, Side], dict[str, bool]] = {}  # camera/mic on, per side
+        # sides whose media connection ended during the call -> whether the other page was told
+        self._media_gone: dict[tuple[int, Side], bool] = {}
         relay.on_state_change = self._peer_state_changed
 
     # -- timers ---------------------------------------------------------------------
@@ -156,7 +163,10 @@ class Visits:
             return
         if side == "patient":
             self._cancel_timer("grace", ticket.id)
-        self._cancel_timer(f"lost_{side}", ticket.id)
+        if (ticket.id, side) in self._media_gone:
+            self._watch_lost(ticket.id, side)  # back, media still gone: a full grace to reconnect
+        else:
+            self._cancel_timer(f"lost_{side}", ticket.id)
 
     async def page_closed(self, side: Side, subject_id: int) -> None:
         """The person's last page closed: start the grace timer of what they hold."""
@@ -241,7 +251,7 @@ class Visits:
                     "first_name": e.first_name,
                     "waiting_seconds": max(0, int(now - e.arrived_at)),
                     "priority": e.priority_label,
-                    "device": e.device_summary,
+                    "device": device_check.summary_text(e.device_summary),
                 }
                 for e in waiting
             ],
@@ -275,7 +285,9 @@ class Visits:
         if not await self.leave(ticket, f"removed:{reason}"):
             return False
         log.info("ticket %d: removed by staff %d (%s)", ticket_id, by.id, reason)
-        text = f"Você foi retirado da fila pela equipe: {REMOVAL_REASONS[reason]}."
+        text = _(
+            "Você foi retirado da fila pela equipe: %(reason)s.", reason=REMOVAL_REASONS[reason]
+        )
         await self.hub.send(
             patient_key(ticket.patient_id), {"type": "removed", "reason": reason, "message": text}
         )
@@ -325,6 +337,10 @@ class Visits:
         """Media closed, both pages told, the queue pushed (the professional is free)."""
         self._cancel_timers(ticket.id)
         self._chats.pop(ticket.id, None)
+        self._media_gone.pop((ticket.id, "patient"), None)
+        self._media_gone.pop((ticket.id, "professional"), None)
+        self._media_states.pop((ticket.id, "patient"), None)
+        self._media_states.pop((ticket.id, "professional"), None)
         patient_peer = peer_id(ticket.id, "patient")
         self.relay.unpair(patient_peer)
         await self.relay.close_peer(patient_peer)
@@ -362,8 +378,9 @@ class Visits:
                 {
                     "type": "requeued",
                     "reason": "no_show",
-                    "message": "Não conseguimos conectar você a tempo. "
-                    "Você voltou para o início da fila.",
+                    "message": _(
+                        "Não conseguimos conectar você a tempo. Você voltou para o início da fila."
+                    ),
                 },
             )
             if not self.hub.connected(patient_key(ticket.patient_id)):
@@ -374,8 +391,10 @@ class Visits:
                 {
                     "type": "removed",
                     "reason": "no_show",
-                    "message": "Você foi chamado duas vezes e não se conectou, "
-                    "por isso saiu da fila. Você pode entrar de novo quando quiser.",
+                    "message": _(
+                        "Você foi chamado duas vezes e não se conectou, "
+                        "por isso saiu da fila. Você pode entrar de novo quando quiser."
+                    ),
                 },
             )
 
@@ -388,13 +407,13 @@ class Visits:
             if side == "patient"
             else staff_key(ticket.professional_id or 0)
         )
-        if self.hub.connected(key):
+        if self.hub.connected(key) and (ticket_id, side) not in self._media_gone:
             return
         if side == "professional":
             await self._back_to_head(
                 ticket,
                 "professional_lost",
-                "O profissional perdeu a conexão. Você voltou para o início da fila.",
+                _("O profissional perdeu a conexão. Você voltou para o início da fila."),
             )
         else:
             await self.hang_up(ticket, "patient", reason="lost")
@@ -416,6 +435,26 @@ class Visits:
     def chat_history(self, ticket_id: int) -> list[dict[str, Any]]:
         return list(self._chats.get(ticket_id, []))
 
+    # -- camera and microphone on or off ------------------------------------------
+
+    async def media_state(self, ticket: Ticket, side: Side, camera: bool, mic: bool) -> None:
+        """This side's page turned its camera or microphone on or off: the other page is told.
+        The latest state is kept for the call, so a page that reconnects learns it too."""
+        state = {"camera": camera, "mic": mic}
+        if self._media_states.get((ticket.id, side)) == state:
+            return  # nothing changed (a page repeats its state after reconnecting)
+        self._media_states[(ticket.id, side)] = state
+        message = {"type": "media_state", "from": side, **state}
+        if side == "professional":
+            await self.hub.send(patient_key(ticket.patient_id), message)
+        elif ticket.professional_id is not None:
+            await self.hub.send(staff_key(ticket.professional_id), message)
+
+    def media_state_message(self, ticket_id: int, side: Side) -> dict[str, Any] | None:
+        """The `media_state` message for this side's latest state, None if it sent none."""
+        state = self._media_states.get((ticket_id, side))
+        return None if state is None else {"type": "media_state", "from": side, **state}
+
     # -- media ----------------------------------------------------------------------
 
     def _peer_state_changed(self, peer: str, state: str) -> None:
@@ -425,10 +464,60 @@ class Visits:
         ticket_id, side = parsed
         log.info("ticket %d: %s media %s", ticket_id, side, state)
         if state != "connected":
+            self._media_ended(ticket_id, side, state)
             return
+        self._media_back(ticket_id, side)
         other: Side = "professional" if side == "patient" else "patient"
         if self.relay.connection_state(peer_id(ticket_id, other)) == "connected":
             ticket = self.store.move(ticket_id, State.IN_CALL)
             if ticket is not None:
                 self._cancel_timer("no_show", ticket_id)
                 log.info("ticket %d: in call", ticket_id)
+
+    # -- a side's media connection ending by itself during the call ------------------
+
+    def _media_ended(self, ticket_id: int, side: Side, state: str) -> None:
+        """The relay closed this side's media connection: "failed" (its browser went silent or
+        ICE/DTLS failed) or "closed" (its browser closed it, e.g. to reconnect). During a call the
+        lost timer runs until the media connects again; on "failed" the other page is told."""
+        ticket = self.store.ticket(ticket_id)
+        if ticket is None or ticket.state is not State.IN_CALL:
+            return  # called: the no-show timer decides; over: our own close_peer()
+        told = self._media_gone.get((ticket_id, side), False)
+        self._media_gone[(ticket_id, side)] = told or state == "failed"
+        if (f"lost_{side}", ticket_id) not in self._timers:  # a page gone earlier keeps its clock
+            self._watch_lost(ticket_id, side)
+        if state == "failed" and not told:
+            log.info("ticket %d: %s media lost", ticket_id, side)
+            message = {"type": "peer_connection", "from": side, "state": "lost"}
+            self._run_soon(self._tell_other(ticket, side, message))
+
+    def _media_back(self, ticket_id: int, side: Side) -> None:
+        """This side's media connected again: its lost timer stops if its page is open too."""
+        told = self._media_gone.pop((ticket_id, side), None)
+        if told is None:
+            return
+        ticket = self.store.ticket(ticket_id)
+        if ticket is None:
+            return
+        key = (
+            patient_key(ticket.patient_id)
+            if side == "patient"
+            else staff_key(ticket.professional_id or 0)
+        )
+        if self.hub.connected(key):
+            self._cancel_timer(f"lost_{side}", ticket_id)
+        if told:
+            message = {"type": "peer_connection", "from": side, "state": "restored"}
+            self._run_soon(self._tell_other(ticket, side, message))
+
+    async def _tell_other(self, ticket: Ticket, side: Side, message: dict[str, Any]) -> None:
+        if side == "professional":
+            await self.hub.send(patient_key(ticket.patient_id), message)
+        elif ticket.professional_id is not None:
+            await self.hub.send(staff_key(ticket.professional_id), message)
+
+    def _run_soon(self, action: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(action)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)

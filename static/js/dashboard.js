@@ -1,4 +1,5 @@
 // Professional's list of waiting patients, pushed live; availability, arrival alerts, removal.
+import { _, ngettext } from "./i18n.js";
 import { playTone } from "./media.js";
 import { openSocket, REPLACED_TEXT } from "./socket.js";
 
@@ -21,24 +22,25 @@ let removing = null;
 
 function minutes(seconds) {
   const m = Math.floor(seconds / 60);
-  return m < 1 ? "menos de 1 min" : `${m} min`;
+  return m < 1 ? _("menos de 1 min") : _("%(m)s min", { m });
 }
 
 function render() {
   count.textContent = String(patients.length);
-  document.title = patients.length ? `(${patients.length}) Fila de pacientes · Atende` : "Fila de pacientes · Atende";
+  const title = `${_("Fila de pacientes")} · Atende`;
+  document.title = patients.length ? `(${patients.length}) ${title}` : title;
   list.replaceChildren();
   if (!patients.length) {
     const cell = list.insertRow().insertCell();
     cell.colSpan = 6;
     cell.className = "text-secondary";
-    cell.textContent = "Ninguém aguardando.";
+    cell.textContent = _("Ninguém aguardando.");
     return;
   }
   const elapsed = (Date.now() - receivedAt) / 1000;
   for (const p of patients) {
     const row = list.insertRow();
-    row.insertCell().textContent = `${p.position}º`;
+    row.insertCell().textContent = _("%(position)sº", { position: p.position });
     row.insertCell().textContent = p.first_name;
     row.insertCell().textContent = minutes(p.waiting_seconds + elapsed);
     row.insertCell().textContent = p.priority || "—";
@@ -46,11 +48,11 @@ function render() {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "btn btn-sm btn-outline-danger";
-    button.textContent = "Retirar";
-    button.setAttribute("aria-label", `Retirar ${p.first_name} da fila`);
+    button.textContent = _("Retirar");
+    button.setAttribute("aria-label", _("Retirar %(name)s da fila", { name: p.first_name }));
     button.addEventListener("click", () => {
       removing = p.ticket;
-      removeWho.textContent = `Retirar ${p.first_name} (posição ${p.position}) da fila?`;
+      removeWho.textContent = _("Retirar %(name)s (posição %(position)s) da fila?", { name: p.first_name, position: p.position });
       removeDialog.show();
     });
     row.insertCell().append(button);
@@ -60,7 +62,7 @@ function render() {
 
 function announce(newcomers) {
   const names = newcomers.map((p) => p.first_name).join(", ");
-  const text = newcomers.length === 1 ? `Novo paciente na fila: ${names}` : `Novos pacientes na fila: ${names}`;
+  const text = ngettext("Novo paciente na fila: %(names)s", "Novos pacientes na fila: %(names)s", newcomers.length, { names });
   arrival.textContent = text;
   arrival.classList.remove("d-none");
   playTone(880, 0.6, 0.2);
@@ -70,7 +72,7 @@ function announce(newcomers) {
 }
 
 function showAvailability() {
-  availability.textContent = available ? "Disponível — pausar" : "Em pausa — ficar disponível";
+  availability.textContent = available ? _("Disponível — pausar") : _("Em pausa — ficar disponível");
   availability.setAttribute("aria-pressed", String(available));
   availability.classList.toggle("btn-outline-secondary", available);
   availability.classList.toggle("btn-warning", !available);
@@ -82,7 +84,7 @@ const socket = openSocket("professional", (m) => {
     known = new Set(m.patients.map((p) => p.ticket));
     patients = m.patients;
     receivedAt = Date.now();
-    status.textContent = "Lista atualizada automaticamente.";
+    status.textContent = _("Lista atualizada automaticamente.");
     render();
     if (newcomers.length && available) announce(newcomers);
   } else if (m.type === "hello") {
@@ -98,7 +100,7 @@ const socket = openSocket("professional", (m) => {
     status.textContent = m.message;
   }
 }, (state) => {
-  if (state === "reconnecting") status.textContent = "Conexão perdida. Reconectando…";
+  if (state === "reconnecting") status.textContent = _("Conexão perdida. Reconectando…");
 });
 
 availability.addEventListener("click", () => socket.send({ type: "availability", available: !available }));

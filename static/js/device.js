@@ -1,4 +1,5 @@
 // Device test: send camera and microphone to the server, show its measurements and verdicts.
+import { _, number } from "./i18n.js";
 import { getMedia, mediaErrorText, playTone, waitForGathering } from "./media.js";
 import { openSocket, REPLACED_TEXT } from "./socket.js";
 
@@ -12,9 +13,9 @@ const sound = document.getElementById("meter-sound");
 const details = document.getElementById("meter-details");
 const results = document.getElementById("results");
 const retry = document.getElementById("retry");
-const LEVEL_TEXT = { ok: "OK", warning: "Atenção", problem: "Problema" };
+const LEVEL_TEXT = { ok: _("OK"), warning: _("Atenção"), problem: _("Problema") };
 const LEVEL_CLASS = { ok: "text-bg-success", warning: "text-bg-warning", problem: "text-bg-danger" };
-const ITEM_TEXT = { camera: "Câmera", microphone: "Microfone", network: "Conexão" };
+const ITEM_TEXT = { camera: _("Câmera"), microphone: _("Microfone"), network: _("Conexão") };
 
 let pc = null;
 let stream = null;
@@ -29,20 +30,20 @@ function stop() {
 }
 
 function showProgress(m) {
-  statusEl.textContent = `Testando… ${Math.max(0, Math.ceil(seconds - m.seconds))} s`;
+  statusEl.textContent = _("Testando… %(left)s s", { left: Math.max(0, Math.ceil(seconds - m.seconds)) });
   const parts = [];
   if (m.video) {
     light.value = m.video.brightness;
-    parts.push(`${m.video.width}×${m.video.height}, ${Math.round(m.video.fps)} quadros/s`);
+    parts.push(_("%(width)s×%(height)s, %(fps)s quadros/s", { width: m.video.width, height: m.video.height, fps: Math.round(m.video.fps) }));
   }
   if (m.audio) sound.value = Math.max(-80, m.audio.recent_rms_dbfs);
-  if (m.network.rtt_ms !== null) parts.push(`atraso ${Math.round(m.network.rtt_ms)} ms`);
-  if (m.network.loss_percent !== null) parts.push(`perda ${m.network.loss_percent.toFixed(1)} %`);
+  if (m.network.rtt_ms !== null) parts.push(_("atraso %(rtt)s ms", { rtt: Math.round(m.network.rtt_ms) }));
+  if (m.network.loss_percent !== null) parts.push(_("perda %(loss)s", { loss: `${number(m.network.loss_percent, 1)} %` }));
   details.textContent = parts.join(" · ");
 }
 
 function showResult(m) {
-  statusEl.textContent = "Teste concluído.";
+  statusEl.textContent = _("Teste concluído.");
   results.replaceChildren();
   for (const v of m.verdicts) {
     const item = document.createElement("li");
@@ -65,7 +66,7 @@ function showResult(m) {
 async function start() {
   errorEl.classList.add("d-none");
   stop();
-  statusEl.textContent = "Preparando câmera e microfone…";
+  statusEl.textContent = _("Preparando câmera e microfone…");
   try {
     stream = await getMedia();
   } catch (error) {
@@ -73,7 +74,10 @@ async function start() {
     fail(mediaErrorText(error));
     return;
   }
-  pc = new RTCPeerConnection({ iceServers: JSON.parse(root.dataset.iceServers || "[]") });
+  pc = new RTCPeerConnection({
+    iceServers: JSON.parse(root.dataset.iceServers || "[]"),
+    iceTransportPolicy: root.dataset.iceTransportPolicy || "all",
+  });
   window.atendeProbe = { pc };
   for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendrecv", streams: [stream] });
   pc.addEventListener("track", (event) => {
@@ -82,7 +86,7 @@ async function start() {
   await pc.setLocalDescription(await pc.createOffer());
   await waitForGathering(pc);
   socket.send({ type: "probe_offer", sdp: pc.localDescription.sdp });
-  statusEl.textContent = "Conectando ao servidor…";
+  statusEl.textContent = _("Conectando ao servidor…");
 }
 
 const socket = openSocket("patient", async (m) => {

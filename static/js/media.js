@@ -1,29 +1,30 @@
 // Camera and microphone access and the offer's ICE gathering, shared by the call and device test.
+import { _ } from "./i18n.js";
 
 // How to lift a block on camera and microphone, in the browser the patient is using.
 export function howToAllow(userAgent = navigator.userAgent) {
   if (/Firefox\//.test(userAgent)) {
-    return "No Firefox: clique no ícone de câmera riscada à esquerda do endereço, escolha \"Remover permissão\" (ou \"Permitir\") e recarregue a página.";
+    return _("No Firefox: clique no ícone de câmera riscada à esquerda do endereço, escolha \"Remover permissão\" (ou \"Permitir\") e recarregue a página.");
   }
   if (/Safari\//.test(userAgent) && !/(Chrome|Chromium|CriOS|Edg)\//.test(userAgent)) {
-    return "No Safari: abra o menu Safari > Ajustes para este site (no iPhone, toque em \"aA\" na barra de endereço), em Câmera e Microfone escolha \"Permitir\" e recarregue a página.";
+    return _("No Safari: abra o menu Safari > Ajustes para este site (no iPhone, toque em \"aA\" na barra de endereço), em Câmera e Microfone escolha \"Permitir\" e recarregue a página.");
   }
   if (/Edg\//.test(userAgent)) {
-    return "No Edge: clique no cadeado à esquerda do endereço, em Câmera e Microfone escolha \"Permitir\" e recarregue a página.";
+    return _("No Edge: clique no cadeado à esquerda do endereço, em Câmera e Microfone escolha \"Permitir\" e recarregue a página.");
   }
-  return "No Chrome: clique no ícone à esquerda do endereço (cadeado ou ajustes), ative Câmera e Microfone e recarregue a página.";
+  return _("No Chrome: clique no ícone à esquerda do endereço (cadeado ou ajustes), ative Câmera e Microfone e recarregue a página.");
 }
 
 export const MEDIA_ERRORS = {
-  NotAllowedError: "O acesso à câmera e ao microfone foi bloqueado.",
-  NotFoundError: "Nenhuma câmera ou microfone foi encontrado neste aparelho.",
-  NotReadableError: "A câmera ou o microfone está em uso por outro programa. Feche-o e recarregue a página.",
-  SecurityError: "Esta página precisa ser aberta com https para usar a câmera e o microfone.",
+  NotAllowedError: _("O acesso à câmera e ao microfone foi bloqueado."),
+  NotFoundError: _("Nenhuma câmera ou microfone foi encontrado neste aparelho."),
+  NotReadableError: _("A câmera ou o microfone está em uso por outro programa. Feche-o e recarregue a página."),
+  SecurityError: _("Esta página precisa ser aberta com https para usar a câmera e o microfone."),
 };
 
 export function mediaErrorText(error) {
   if (error.name === "NotAllowedError") return `${MEDIA_ERRORS.NotAllowedError} ${howToAllow()}`;
-  return MEDIA_ERRORS[error.name] || `Não foi possível usar a câmera e o microfone (${error.name}).`;
+  return MEDIA_ERRORS[error.name] || _("Não foi possível usar a câmera e o microfone (%(error)s).", { error: error.name });
 }
 
 // Camera and microphone; with one of them missing or busy, whatever is available.

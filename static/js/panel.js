@@ -1,4 +1,6 @@
 // Management panel: figures, charts and relay statistics, refreshed every 5 seconds.
+import { _, lang, number as formatNumber } from "./i18n.js";
+
 const root = document.getElementById("panel");
 const status = document.getElementById("panel-status");
 const charts = {};
@@ -13,7 +15,7 @@ function duration(seconds) {
 }
 
 function number(value, digits = 0) {
-  return value === null || value === undefined ? "—" : Number(value).toLocaleString("pt-BR", { maximumFractionDigits: digits });
+  return value === null || value === undefined ? "—" : formatNumber(value, digits);
 }
 
 function showOverview(data) {
@@ -33,7 +35,7 @@ function showOverview(data) {
     const el = root.querySelector(`[data-figure="${key}"]`);
     if (el) el.textContent = value;
   }
-  for (const [id, series, label] of [["chart-waiting", "waiting", "Pacientes na fila"], ["chart-visits", "visits", "Atendimentos"]]) {
+  for (const [id, series, label] of [["chart-waiting", "waiting", _("Pacientes na fila")], ["chart-visits", "visits", _("Atendimentos")]]) {
     const canvas = document.getElementById(id);
     if (!canvas || !window.Chart) continue;
     const values = data.hourly[series];
@@ -68,7 +70,7 @@ function showRelay(data) {
     const cell = table.insertRow().insertCell();
     cell.colSpan = 11;
     cell.className = "text-secondary";
-    cell.textContent = "Nenhuma conexão ativa.";
+    cell.textContent = _("Nenhuma conexão ativa.");
     return;
   }
   for (const peer of peers) {
@@ -76,9 +78,9 @@ function showRelay(data) {
       const row = table.insertRow();
       const cells = [
         peer.peer_id,
-        peer.path === "relay" ? "TURN" : peer.path === "direct" ? "direto" : "—",
-        d.kind === "video" ? "vídeo" : "áudio",
-        d.direction === "in" ? "recebendo" : "enviando",
+        peer.path === "relay" ? "TURN" : peer.path === "direct" ? _("direto") : "—",
+        d.kind === "video" ? _("vídeo") : _("áudio"),
+        d.direction === "in" ? _("recebendo") : _("enviando"),
         `${d.codec || "—"} · ${handling(peer, d)}`,
         number(d.bitrate_kbps),
         `${number(d.loss_percent, 1)} %`,
@@ -98,8 +100,8 @@ function showRelay(data) {
 
 // Forwarded as the browser encoded it, transcoded (no codec shared), or a device test's decoding.
 function handling(peer, d) {
-  if (!peer.forwarded) return "teste (decodificado)";
-  return d.transcoded ? "transcodificado" : "encaminhado";
+  if (!peer.forwarded) return _("teste (decodificado)");
+  return d.transcoded ? _("transcodificado") : _("encaminhado");
 }
 
 async function refresh() {
@@ -109,9 +111,9 @@ async function refresh() {
     const data = await response.json();
     if (root.querySelector("[data-figure]")) showOverview(data);
     showRelay(data);
-    status.textContent = `Atualizado às ${new Date().toLocaleTimeString("pt-BR")}.`;
+    status.textContent = _("Atualizado às %(time)s.", { time: new Date().toLocaleTimeString(lang) });
   } catch (error) {
-    status.textContent = "Não foi possível atualizar agora; tentando de novo…";
+    status.textContent = _("Não foi possível atualizar agora; tentando de novo…");
   }
 }
 

@@ -1,4 +1,5 @@
 // The page's signaling WebSocket: JSON messages (docs/protocol.md), reconnecting on its own.
+import { _ } from "./i18n.js";
 
 export function openSocket(role, onMessage, onStatus = () => {}) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -40,4 +41,4 @@ export function openSocket(role, onMessage, onStatus = () => {}) {
 }
 
 export const REPLACED_TEXT =
-  "Esta página foi aberta em outra aba ou janela. Continue por lá, ou recarregue esta página para usá-la aqui.";
+  _("Esta página foi aberta em outra aba ou janela. Continue por lá, ou recarregue esta página para usá-la aqui.");

@@ -1,4 +1,5 @@
 // Waiting page: live queue position, estimate and notices pushed by the server.
+import { _, ngettext } from "./i18n.js";
 import { openSocket, REPLACED_TEXT } from "./socket.js";
 
 const position = document.getElementById("position");
@@ -22,18 +23,17 @@ function stop(text) {
 
 const socket = openSocket("patient", (m) => {
   if (m.type === "queue") {
-    position.textContent = `${m.position}º`;
-    total.textContent = m.waiting === 1 ? "1 pessoa na fila" : `${m.waiting} pessoas na fila`;
+    position.textContent = _("%(position)sº", { position: m.position });
+    total.textContent = ngettext("%(num)d pessoa na fila", "%(num)d pessoas na fila", m.waiting);
     estimate.textContent = m.estimate;
-    professionals.textContent = m.professionals === 1
-      ? "1 profissional atendendo agora"
-      : `${m.professionals} profissionais atendendo agora`;
-    status.textContent = m.position === 1 ? "Você é o próximo a ser atendido." : "Aguarde, você será chamado.";
+    professionals.textContent = ngettext(
+      "%(num)d profissional atendendo agora", "%(num)d profissionais atendendo agora", m.professionals);
+    status.textContent = m.position === 1 ? _("Você é o próximo a ser atendido.") : _("Aguarde, você será chamado.");
   } else if (m.type === "hello") {
     if (m.state === "called" || m.state === "in_call") location.assign("/paciente/consulta");
     else if (m.state !== "waiting") location.assign("/paciente/entrar");
   } else if (m.type === "called") {
-    status.textContent = "Chegou a sua vez! Abrindo a chamada de vídeo…";
+    status.textContent = _("Chegou a sua vez! Abrindo a chamada de vídeo…");
     location.assign("/paciente/consulta");
   } else if (m.type === "left") {
     location.assign("/?aviso=saiu");
@@ -46,9 +46,9 @@ const socket = openSocket("patient", (m) => {
     status.textContent = m.message;
   }
 }, (state) => {
-  if (state === "reconnecting") status.textContent = "Conexão perdida. Reconectando… seu lugar na fila está guardado.";
+  if (state === "reconnecting") status.textContent = _("Conexão perdida. Reconectando… seu lugar na fila está guardado.");
 });
 
 leave.addEventListener("click", () => {
-  if (confirm("Tem certeza de que quer sair da fila? Você perderá o seu lugar.")) socket.send({ type: "leave" });
+  if (confirm(_("Tem certeza de que quer sair da fila? Você perderá o seu lugar."))) socket.send({ type: "leave" });
 });

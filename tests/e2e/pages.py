@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server
@@ -54,3 +57,68 @@ def open_dashboard_as_admin(page: Page, server: Server) -> None:
     expect(page.get_by_role("heading", name="Painel de gestão")).to_be_visible()
     page.goto(server.url + "/profissional")
     expect(page.locator("#status")).to_have_text("Lista atualizada automaticamente.")
+
+
+def start_call(pro: Page, patient: Page, server: Server, seed: int, name: str) -> None:
+    """The admin (who may attend) takes a newly registered patient: both call pages open."""
+    open_dashboard_as_admin(pro, server)
+    register_patient(patient, server, seed, name)
+    expect(pro.locator("#waiting-list")).to_contain_text(name.split()[0])
+    pro.get_by_role("button", name="Atender próximo").click()
+    expect(pro).to_have_url(server.url + "/profissional/consulta")
+    expect(patient).to_have_url(server.url + "/paciente/consulta", timeout=10_000)
+
+
+def end_call(pro: Page, patient: Page, server: Server) -> None:
+    """The professional ends the call: back to the list, the patient to the rating page."""
+    pro.get_by_role("button", name="Encerrar atendimento").click()
+    expect(pro).to_have_url(server.url + "/profissional", timeout=10_000)
+    expect(patient).to_have_url(server.url + "/paciente/avaliacao", timeout=10_000)
+
+
+STATS_JS = """
+async () => {
+  const call = window.atendeCall;
+  if (!call) return null;
+  const out = {framesDecoded: 0, frameWidth: 0, audioBytes: 0};
+  (await call.pc.getStats()).forEach((r) => {
+    if (r.type !== "inbound-rtp") return;
+    if (r.kind === "video") {
+      out.framesDecoded = r.framesDecoded || 0;
+      out.frameWidth = r.frameWidth || 0;
+    } else if (r.kind === "audio") {
+      out.audioBytes = r.bytesReceived || 0;
+    }
+  });
+  return out;
+}
+"""
+
+
+def media_stats(page: Page) -> dict[str, Any]:
+    return page.evaluate(STATS_JS) or {"framesDecoded": 0, "frameWidth": 0, "audioBytes": 0}
+
+
+def wait_first_frame(
+    pages: dict[str, Page], since: float, timeout: float = 30.0
+) -> dict[str, float]:
+    """Seconds from `since` until each page decoded its first remote video frame."""
+    first: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while len(first) < len(pages):
+        assert time.monotonic() < deadline, f"no remote video on {set(pages) - set(first)}"
+        for name, page in pages.items():
+            if name not in first and media_stats(page)["framesDecoded"] > 0:
+                first[name] = time.monotonic() - since
+        time.sleep(0.05)
+    return first
+
+
+def assert_media_flows(page: Page) -> None:
+    """framesDecoded and audio bytes grow between two readings; the video has a size."""
+    before = media_stats(page)
+    page.wait_for_timeout(1500)
+    after = media_stats(page)
+    assert after["framesDecoded"] > before["framesDecoded"], (before, after)
+    assert after["frameWidth"] > 0
+    assert after["audioBytes"] > before["audioBytes"], (before, after)

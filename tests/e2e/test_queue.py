@@ -28,7 +28,7 @@ def test_positions_move_up_live_and_survive_a_refresh(browser: Browser, server: 
     pro = staff_ctx.new_page()
     open_dashboard_as_admin(pro, server)
 
-    first_ctx, second_ctx = browser.new_context(), browser.new_context()
+    first_ctx, second_ctx = browser.new_context(locale="pt-BR"), browser.new_context(locale="pt-BR")
     first, second = first_ctx.new_page(), second_ctx.new_page()
     register_patient(first, server, 3001, "Paula Primeira Lima")
     expect(first.locator("#position")).to_have_text("1º")

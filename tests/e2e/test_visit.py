@@ -4,61 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.pages import accept_terms, log_in, skip_device_test
+from tests.e2e.pages import (
+    accept_terms,
+    assert_media_flows,
+    log_in,
+    skip_device_test,
+    wait_first_frame,
+)
 from tests.support import make_cpf
 from web.formats import duration
-
-STATS_JS = """
-async () => {
-  const call = window.atendeCall;
-  if (!call) return null;
-  const out = {framesDecoded: 0, frameWidth: 0, audioBytes: 0};
-  (await call.pc.getStats()).forEach((r) => {
-    if (r.type !== "inbound-rtp") return;
-    if (r.kind === "video") {
-      out.framesDecoded = r.framesDecoded || 0;
-      out.frameWidth = r.frameWidth || 0;
-    } else if (r.kind === "audio") {
-      out.audioBytes = r.bytesReceived || 0;
-    }
-  });
-  return out;
-}
-"""
-
-
-def stats(page: Page) -> dict[str, Any]:
-    return page.evaluate(STATS_JS) or {"framesDecoded": 0, "frameWidth": 0, "audioBytes": 0}
-
-
-def wait_first_frame(
-    pages: dict[str, Page], since: float, timeout: float = 30.0
-) -> dict[str, float]:
-    """Seconds from `since` until each page decoded its first remote video frame."""
-    first: dict[str, float] = {}
-    deadline = time.monotonic() + timeout
-    while len(first) < len(pages):
-        assert time.monotonic() < deadline, f"no remote video on {set(pages) - set(first)}"
-        for name, page in pages.items():
-            if name not in first and stats(page)["framesDecoded"] > 0:
-                first[name] = time.monotonic() - since
-        time.sleep(0.05)
-    return first
-
-
-def assert_media_flows(page: Page) -> None:
-    """framesDecoded and audio bytes grow between two readings; the video has a size."""
-    before = stats(page)
-    page.wait_for_timeout(1500)
-    after = stats(page)
-    assert after["framesDecoded"] > before["framesDecoded"], (before, after)
-    assert after["frameWidth"] > 0
-    assert after["audioBytes"] > before["audioBytes"], (before, after)
 
 
 def register_professional(page: Page, server: Server) -> None:

@@ -26,7 +26,8 @@ from tests.integration.flows import (
     register_patient,
 )
 from tests.integration.test_signaling import next_of, open_ws
-from tests.support import csrf_from, make_config
+from tests.support import csrf_from, make_config, make_cpf
+from web import privacy
 from web.config import Config
 from web.keys import STORE
 from web.signaling import PATIENT_MESSAGES, PROFESSIONAL_MESSAGES
@@ -40,6 +41,7 @@ ADMIN = frozenset({"admin"})
 # (method, route as registered) -> who may use it
 ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): EVERYONE,
+    ("POST", "/idioma"): EVERYONE,  # the language switch: a cookie, nobody's data
     ("GET", "/paciente"): EVERYONE,
     ("POST", "/paciente/cadastro"): EVERYONE,
     ("GET", "/paciente/entrar"): EVERYONE,
@@ -54,6 +56,11 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/paciente/avaliacao"): PATIENT,
     ("POST", "/paciente/avaliacao"): PATIENT,
     ("GET", "/paciente/obrigado"): EVERYONE,  # a thank-you page with nobody's data
+    ("POST", "/paciente/termos/recusar"): PATIENT,
+    ("GET", "/paciente/recusa"): EVERYONE,  # where to find in-person care: nobody's data
+    ("GET", "/paciente/dados"): PATIENT,
+    ("GET", "/paciente/dados.json"): PATIENT,
+    ("POST", "/paciente/dados/exclusao"): PATIENT,
     ("GET", "/profissional"): STAFF,
     ("GET", "/profissional/cadastro"): EVERYONE,
     ("POST", "/profissional/cadastro"): EVERYONE,
@@ -70,8 +77,16 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/profissionais/{staff_id}/nova-senha"): ADMIN,
     ("GET", "/admin/atendimentos"): ADMIN,
     ("GET", "/admin/atendimentos.csv"): ADMIN,
+    ("GET", "/admin/atendimentos/registros.json"): ADMIN,
+    ("GET", "/admin/atendimentos/registros.csv"): ADMIN,
+    ("GET", "/admin/atendimentos/{ticket_id}"): ADMIN,
+    ("GET", "/admin/atendimentos/{ticket_id}.json"): ADMIN,
+    ("GET", "/admin/atendimentos/{ticket_id}.csv"): ADMIN,
     ("GET", "/admin/avaliacoes"): ADMIN,
     ("GET", "/admin/midia"): ADMIN,
+    ("GET", "/admin/privacidade"): ADMIN,
+    ("POST", "/admin/privacidade/{patient_id}/apagar"): ADMIN,
+    ("GET", "/admin/auditoria"): ADMIN,
     ("GET", "/metrics"): ADMIN,  # no token and no trusted address in this test
     ("GET", "/ws"): frozenset({"patient", "professional", "admin"}),  # see the socket tests
 }
@@ -87,6 +102,8 @@ def config(tmp_path: Path) -> Config:
 class Callers:
     clients: dict[str, TestClient]
     pending_id: int
+    patient_id: int  # the patient caller, who waits (ticket_id) and asked for erasure
+    ticket_id: int
 
 
 @pytest.fixture
@@ -112,7 +129,12 @@ async def callers(aiohttp_client: ClientMaker, client: TestClient) -> Callers:
         {"email": "caio@example.org", "password": "senha-muito-boa"},
     )  # fmt: skip
     assert refused.status == 403
-    return Callers(clients, pending.id)
+    patient = store.patient_by_cpf(make_cpf(4201))
+    assert patient is not None
+    ticket = store.active_ticket(patient.id)
+    assert ticket is not None
+    privacy.request_erasure(store, patient.id)  # an admin may confirm it (not while waiting)
+    return Callers(clients, pending.id, patient.id, ticket.id)
 
 
 def cases() -> list[tuple[str, str]]:
@@ -148,7 +170,11 @@ def refused(status: int, location: str) -> bool:
 async def test_every_route_against_every_caller(callers: Callers) -> None:
     # One set of callers for all routes (sign-ins are slow); the sign-out routes go last.
     for method, route in sorted(cases(), key=lambda case: case[1].endswith("/sair")):
-        path = route.replace("{staff_id}", str(callers.pending_id))
+        path = (
+            route.replace("{staff_id}", str(callers.pending_id))
+            .replace("{patient_id}", str(callers.patient_id))
+            .replace("{ticket_id}", str(callers.ticket_id))
+        )
         allowed = ROUTES[(method, route)]
         outcome = {}
         for name in CALLERS:

@@ -1,4 +1,6 @@
 import re
+import ssl
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,89 @@ def test_a_busy_port_is_a_clear_message(tmp_path: Path) -> None:
     assert "cannot listen on http://127.0.0.1:" in result.stderr
     assert "Is Atende already running?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _make_cert(folder: Path, capsys: pytest.CaptureFixture[str], *hosts: str) -> dict[str, str]:
+    """Run `atende make-cert`; returns the [server] settings it printed."""
+    from web.cli import main
+
+    args = [a for host in hosts for a in ("--host", host)]
+    assert main(["make-cert", "--dir", str(folder), *args]) == 0
+    shown = capsys.readouterr().out
+    assert "self-signed" in shown and "warn" in shown  # the browser warning is announced
+    settings = tomllib.loads("\n".join(re.findall(r"^tls_(?:cert|key) = .*$", shown, re.M)))
+    assert set(settings) == {"tls_cert", "tls_key"}
+    return settings
+
+
+def test_make_cert_writes_a_certificate_for_the_given_hosts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cryptography import x509
+
+    from tests.support import make_config
+
+    settings = _make_cert(tmp_path / "tls", capsys, "192.168.0.10", "atende.lan")
+    ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+        settings["tls_cert"], settings["tls_key"]
+    )
+    assert Path(settings["tls_key"]).stat().st_mode & 0o077 == 0  # the key is the owner's only
+    cert = x509.load_pem_x509_certificate(Path(settings["tls_cert"]).read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["localhost", "atende.lan"]
+    assert [str(a) for a in names.get_values_for_type(x509.IPAddress)] == [
+        "127.0.0.1", "::1", "192.168.0.10"
+    ]  # fmt: skip
+    assert make_config(tmp_path, server=settings).tls  # the printed lines are valid settings
+
+
+def test_make_cert_refuses_a_bad_host(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from web.cli import main
+
+    assert main(["make-cert", "--dir", str(tmp_path), "--host", "not a host"]) == 2
+    assert "not a host name or IP address: not a host" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_server_with_a_certificate_answers_https(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import http.client
+    import subprocess
+    import sys
+    import time
+
+    from tests.e2e.conftest import _free_port, write_config
+
+    settings = _make_cert(tmp_path / "tls", capsys)
+    port = _free_port()
+    config = write_config(tmp_path, port, {"server": settings})  # session.cookie_secure = false
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web", "--config", str(config), "serve"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        # the certificate is the only trusted one, and must name 127.0.0.1
+        trust = ssl.create_default_context(cafile=settings["tls_cert"])
+        deadline = time.monotonic() + 30
+        while True:
+            conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=trust)
+            try:
+                conn.request("GET", "/")
+                resp = conn.getresponse()
+                break
+            except ConnectionRefusedError:
+                conn.close()
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        page = resp.read().decode()
+        conn.close()
+        assert resp.status == 200
+        assert "Sou paciente" in page
+        cookie = resp.getheader("Set-Cookie") or ""
+        assert cookie.startswith("atende_session=") and "Secure" in cookie  # forced with TLS
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert f"Atende: https://127.0.0.1:{port}/" in out
+    assert "Traceback" not in out

@@ -190,12 +190,14 @@ FORMS = [
     "/paciente/cadastro", "/paciente/entrar", "/paciente/teste", "/paciente/termos",
     "/paciente/avaliacao", "/profissional/cadastro", "/profissional/entrar",
     "/profissional/atender", "/admin/profissionais/1/aprovar", "/admin/profissionais/2/ativo",
-    "/admin/profissionais/999999999/nova-senha",
+    "/admin/profissionais/999999999/nova-senha", "/paciente/termos/recusar",
+    "/paciente/dados/exclusao", "/admin/privacidade/1/apagar",
 ]  # fmt: skip
 FORM_FIELDS = [
     "cpf", "full_name", "birth_date", "phone", "email", "accept", "version", "speaker", "skip",
     "rating", "comment", "name", "council", "council_number", "council_uf", "password",
     "password_confirm", "active", "next", *(f"priority_{code}" for code in DECLARABLE), "extra",
+    "confirm", "para",
 ]  # fmt: skip
 FORM_VALUE = st.one_of(
     st.text(max_size=60),

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from relay.relay import Relay
+from tests.integration.calls import Call
+from tests.integration.calls import start_call as start_media_call
 from tests.integration.conftest import ClientMaker, post_form
 from tests.integration.flows import approved_professional, register_patient
 from tests.integration.test_signaling import next_of, open_ws
+from tests.relay.clients import Client, SolidVideoTrack, eventually
 from tests.support import make_config
-from web.app import create_app
+from web.app import create_app, relay_config
 from web.config import Config
-from web.keys import STORE
+from web.keys import RELAY, STORE
 from web.queue import State
 
 QUICK = {"grace_seconds": 1, "no_show_seconds": 1, "call_grace_seconds": 1}
@@ -268,3 +274,96 @@ async def test_a_professional_leaving_changes_the_count(
     await pro_ws.close()
     place = await next_of(patient_ws, "queue", professionals=0)
     assert place["estimate"] == "Nenhum profissional disponível agora. Você continua na fila."
+
+
+# -- a browser that vanishes without hanging up (tab killed, network gone) -------------------
+
+SILENCE = 1.0  # the relay's silence timeout here (15 s by default: tests/relay/test_liveness.py)
+DETECTION_LIMIT = 35.0  # issue 4: a vanished browser is detected within 35 s
+
+
+@pytest.fixture
+async def vanishing(aiohttp_client: ClientMaker, tmp_path: Path) -> TestClient:
+    """Media taken as gone after 1 s of silence; a side without media lost 2 s after that."""
+    config = make_config(tmp_path, queue={"call_grace_seconds": 2, "no_show_seconds": 60})
+    relay = Relay(dataclasses.replace(relay_config(config), silence_timeout_seconds=SILENCE))
+    return await aiohttp_client(create_app(config, relay))
+
+
+async def media_call(aiohttp_client: ClientMaker, pro: TestClient, seed: int) -> Call:
+    """A patient called by the professional logged in on pro, both media legs up: in call."""
+    patient = await aiohttp_client(pro.server)
+    await register_patient(patient, seed)
+    await approved_professional(pro)
+    await post_form(pro, "/profissional", "/profissional/atender", {})
+    call = await start_media_call(patient, pro)
+    store = pro.app[STORE]
+    await eventually(lambda: getattr(store.active_ticket(1), "state", None) is State.IN_CALL)
+    return call
+
+
+async def test_a_vanished_patient_is_told_to_the_professional_and_ends_the_call(
+    aiohttp_client: ClientMaker, vanishing: TestClient
+) -> None:
+    call = await media_call(aiohttp_client, vanishing, 191)
+    relay = vanishing.app[RELAY]
+    try:
+        # The tab is killed; its page socket is not closed yet (a network gone unnoticed).
+        call.patient_peer.vanish()
+        vanished = time.monotonic()
+        told = await next_of(call.pro_ws, "peer_connection", DETECTION_LIMIT)
+        assert time.monotonic() - vanished < DETECTION_LIMIT
+        assert (told["from"], told["state"]) == ("patient", "lost")
+        assert relay.connection_state("ticket-1-patient") is None  # closed by the relay
+        await eventually(lambda: relay.counters.peer_connections_open == 1, 5)
+        # Not back within call_grace_seconds: the call ends as lost, page open or not.
+        ended = await next_of(call.pro_ws, "call_ended", 10)
+        assert (ended["by"], ended["reason"]) == ("patient", "lost")
+        assert (await next_of(call.patient_ws, "call_ended"))["reason"] == "lost"
+        assert vanishing.app[STORE].current_call(1) is None
+        await eventually(lambda: relay.counters.peer_connections_open == 0, 5)
+    finally:
+        await call.close()
+
+
+async def test_a_vanished_professional_sends_the_patient_back_to_the_head(
+    aiohttp_client: ClientMaker, vanishing: TestClient
+) -> None:
+    call = await media_call(aiohttp_client, vanishing, 192)
+    try:
+        call.pro_peer.vanish()
+        told = await next_of(call.patient_ws, "peer_connection", DETECTION_LIMIT)
+        assert (told["from"], told["state"]) == ("professional", "lost")
+        requeued = await next_of(call.patient_ws, "requeued", 10)
+        assert requeued["reason"] == "professional_lost"
+        ticket = vanishing.app[STORE].active_ticket(1)
+        assert ticket is not None and ticket.state is State.WAITING and ticket.requeued
+        relay = vanishing.app[RELAY]
+        await eventually(lambda: relay.counters.peer_connections_open == 0, 5)
+    finally:
+        await call.close()
+
+
+async def test_media_back_within_the_grace_keeps_the_call(
+    aiohttp_client: ClientMaker, vanishing: TestClient
+) -> None:
+    call = await media_call(aiohttp_client, vanishing, 193)
+    store = vanishing.app[STORE]
+    again = Client(SolidVideoTrack(40))
+    try:
+        call.patient_peer.vanish()
+        await next_of(call.pro_ws, "peer_connection", DETECTION_LIMIT, state="lost")
+        # The patient's page connects its media again (a new offer), within the grace.
+        await call.patient_ws.send_json({"type": "offer", "sdp": await again.offer()})
+        await again.accept((await next_of(call.patient_ws, "answer"))["sdp"])
+        restored = await next_of(call.pro_ws, "peer_connection", 10)
+        assert (restored["from"], restored["state"]) == ("patient", "restored")
+        frames = len(call.pro_peer.video_frames)
+        await eventually(lambda: len(call.pro_peer.video_frames) > frames + 10)
+        await eventually(lambda: len(again.video_frames) > 10)
+        await asyncio.sleep(3)  # longer than call_grace_seconds: the call goes on
+        ticket = store.active_ticket(1)
+        assert ticket is not None and ticket.state is State.IN_CALL
+    finally:
+        await again.close()
+        await call.close()

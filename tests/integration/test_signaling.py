@@ -125,3 +125,44 @@ async def test_bad_offer_keeps_the_place(aiohttp_client, client: TestClient) -> 
     assert "Recarregue a página" in error["message"] or "navegador" in error["message"]
     resp = await patient.get("/paciente/consulta")
     assert resp.status == 200  # still in the visit
+
+
+async def test_camera_and_microphone_state_reaches_the_other_side(
+    aiohttp_client, client: TestClient
+) -> None:
+    patient = await aiohttp_client(client.server)
+    await register_patient(patient, 91)
+    await approved_professional(client)
+    pro_ws = await open_ws(client, "professional")
+    patient_ws = await open_ws(patient, "patient")
+    await next_of(patient_ws, "queue")
+    await patient_ws.send_json({"type": "media_state", "camera": True, "mic": True})
+    assert (await next_of(patient_ws, "error"))["code"] == "not_in_call"
+    await post_form(client, "/profissional", "/profissional/atender", {})
+    await next_of(patient_ws, "called")
+
+    for bad in ({"camera": "no", "mic": True}, {"camera": False}, {"camera": 0, "mic": 1}):
+        await patient_ws.send_json({"type": "media_state", **bad})
+        assert (await next_of(patient_ws, "error"))["code"] == "invalid_field", bad
+
+    # Each side's change goes to the other side only, saying whose it is.
+    await patient_ws.send_json({"type": "media_state", "camera": False, "mic": True})
+    state = await next_of(pro_ws, "media_state")
+    assert state == {"type": "media_state", "from": "patient", "camera": False, "mic": True}
+    await pro_ws.send_json({"type": "media_state", "camera": True, "mic": False})
+    state = await next_of(patient_ws, "media_state")
+    assert state == {"type": "media_state", "from": "professional", "camera": True, "mic": False}
+
+    # The same state again is not passed on; a change is.
+    await patient_ws.send_json({"type": "media_state", "camera": False, "mic": True})
+    await patient_ws.send_json({"type": "media_state", "camera": True, "mic": True})
+    state = await next_of(pro_ws, "media_state")
+    assert (state["camera"], state["mic"]) == (True, True)
+
+    # A page that reconnects during the call learns the other side's latest state.
+    again = await open_ws(client, "professional")
+    assert (await next_of(again, "hello"))["state"] == "called"
+    state = await next_of(again, "media_state")
+    assert (state["from"], state["camera"], state["mic"]) == ("patient", True, True)
+    await patient_ws.send_json({"type": "hangup"})
+    await next_of(patient_ws, "call_ended")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from relay.config import RelayConfig
 from tests.support import ROOT, config_dict
 from web.config import ConfigError, load_config, parse_config
 
@@ -54,6 +55,15 @@ def test_invalid_values_are_named() -> None:
     assert _error_for(data) == "terms.file: no such file: terms/nope.txt"
 
 
+def test_relay_silence_timeout_is_bounded() -> None:
+    for seconds in (4, 31):
+        data = config_dict()
+        data["relay"]["silence_timeout_seconds"] = seconds
+        assert _error_for(data) == "relay.silence_timeout_seconds: must be between 5 and 30"
+    shipped = parse_config(config_dict(), ROOT).relay.silence_timeout_seconds
+    assert shipped == RelayConfig().silence_timeout_seconds == 15
+
+
 def test_start_up_stops_with_the_key_named(tmp_path: Path) -> None:
     text = (ROOT / "config.toml").read_text().replace("port = 8080", 'port = "x"')
     bad = tmp_path / "config.toml"
@@ -69,3 +79,51 @@ def test_start_up_stops_with_the_key_named(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "server.port: expected a whole number" in result.stderr
+
+
+def test_turn_and_tls_settings_are_checked() -> None:
+    def ice(**values: object) -> str:
+        data = config_dict()
+        data["ice"].update(values)
+        return _error_for(data)
+
+    assert ice(turn_urls=["stun:127.0.0.1:3478"]) == (
+        "ice.turn_urls: not a TURN URL: stun:127.0.0.1:3478"
+    )
+    assert ice(turn_urls=["turn:127.0.0.1"], turn_secret_env="").startswith(
+        "ice.turn_secret_file: ice.turn_urls needs the TURN secret"
+    )
+    assert ice(turn_ttl_seconds=10) == "ice.turn_ttl_seconds: must be between 60 and 604800"
+    assert ice(transport_policy="tcp") == 'ice.transport_policy: must be "all" or "relay"'
+    assert ice(transport_policy="relay") == (
+        'ice.transport_policy: "relay" needs a TURN server in ice.turn_urls or ice.servers'
+    )
+    data = config_dict()
+    data["server"]["tls_cert"] = "config.toml"
+    assert _error_for(data) == (
+        "server.tls_key: set both server.tls_cert and server.tls_key, or neither"
+    )
+    data["server"]["tls_key"] = "data/none.pem"
+    assert _error_for(data) == "server.tls_key: no such file: data/none.pem"
+
+
+def test_relay_policy_with_a_turn_server_loads() -> None:
+    data = config_dict()
+    data["ice"].update(turn_urls=["turn:127.0.0.1:3478"], transport_policy="relay")
+    config = parse_config(data, ROOT)
+    assert config.ice.transport_policy == "relay"
+    assert not config.tls
+
+
+def test_privacy_retention_is_checked() -> None:
+    data = config_dict()
+    del data["privacy"]["retention_days"]
+    assert _error_for(data) == "privacy.retention_days: missing setting"
+    for days in (-1, 36501):
+        data = config_dict()
+        data["privacy"]["retention_days"] = days
+        assert _error_for(data) == "privacy.retention_days: must be between 0 (off) and 36500"
+    data = config_dict()
+    data["privacy"]["retention_days"] = "30"
+    assert _error_for(data).startswith("privacy.retention_days: expected a whole number")
+    assert parse_config(config_dict(), ROOT).privacy.retention_days == 730

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from functools import cache
 from pathlib import Path
 
@@ -10,11 +11,16 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from web.config import Config
-from web.keys import CONFIG
+from web.keys import CONFIG, TURN
+from web.turn import TurnRest
 
 
-def terms_paragraphs(config: Config) -> list[str]:
-    return _paragraphs(config.path(config.terms.file))
+def terms_paragraphs(config: Config, locale: str = "pt_BR") -> list[str]:
+    """The terms of use, in the page's language where a translation sits beside the file
+    (termos-de-uso-v1.en.txt for termos-de-uso-v1.txt), else as written."""
+    path = config.path(config.terms.file)
+    translated = path.with_suffix(f".{locale}{path.suffix}")
+    return _paragraphs(translated if translated.is_file() else path)
 
 
 @cache
@@ -23,15 +29,26 @@ def _paragraphs(path: Path) -> list[str]:
     return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
 
 
-def ice_servers_json(config: Config) -> str:
-    """The RTCPeerConnection iceServers list handed to browsers."""
-    servers = []
+def ice_context(request: web.Request) -> dict[str, str]:
+    """What a page needs for `new RTCPeerConnection({iceServers, iceTransportPolicy})`."""
+    config = request.app[CONFIG]
+    return {
+        "ice_servers": ice_servers_json(config, request.app[TURN]),
+        "ice_transport_policy": config.ice.transport_policy,
+    }
+
+
+def ice_servers_json(config: Config, turn: TurnRest | None) -> str:
+    """The iceServers list: the fixed servers, then TURN with this page's own fresh credentials."""
+    servers: list[dict[str, object]] = []
     for server in config.ice.servers:
         entry: dict[str, object] = {"urls": server.urls}
         if server.username:
             entry["username"] = server.username
             entry["credential"] = server.credential
         servers.append(entry)
+    if turn is not None:
+        servers.append(turn.ice_server(time.time()))
     return json.dumps(servers)
 
 
@@ -42,7 +59,7 @@ def render_call(
     config = request.app[CONFIG]
     context = {
         "role": role,
-        "ice_servers": ice_servers_json(config),
+        **ice_context(request),
         "chat_max": config.chat.max_length,
         "after_call": after_call,
         "remote_label": remote_label,

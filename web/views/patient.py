@@ -15,15 +15,17 @@ from web.keys import CONFIG, DEVICE_TESTS, GUARDS, HUB, STORE, VISITS
 from web.queue import State
 from web.security import read_form
 from web.store import CpfTaken, Patient
+from web.text import _
 from web.throttle import TOO_MANY_REGISTRATIONS, wait_text
-from web.views.common import ice_servers_json, render_call, terms_paragraphs
+from web.views.common import ice_context, render_call, terms_paragraphs
+from web.views.language import request_locale
 
 MAX_COMMENT = 1000
 
 # Why a patient is back on the waiting page (?aviso=code).
 WAITING_NOTICES = {
-    "no_show": "Não conseguimos conectar você a tempo. Você voltou para o início da fila.",
-    "professional_lost": "O profissional perdeu a conexão. Você voltou para o início da fila.",
+    "no_show": _("Não conseguimos conectar você a tempo. Você voltou para o início da fila."),
+    "professional_lost": _("O profissional perdeu a conexão. Você voltou para o início da fila."),
 }
 
 
@@ -45,7 +47,9 @@ async def register(request: web.Request) -> web.StreamResponse:
             request,
             {"cpf": form.get("cpf", "")},
             {},
-            notice="Este CPF já está cadastrado. Confirme a sua data de nascimento para continuar.",
+            notice=_(
+                "Este CPF já está cadastrado. Confirme a sua data de nascimento para continuar."
+            ),
         )
     try:
         patient = store.create_patient(
@@ -81,7 +85,8 @@ def _render_lookup(
 
 
 async def lookup_form(request: web.Request) -> web.Response:
-    return _render_lookup(request, {}, {})
+    # ?para=dados: after the look-up, the patient's own data page (privacy views)
+    return _render_lookup(request, {"para": request.query.get("para", "")}, {})
 
 
 async def lookup(request: web.Request) -> web.StreamResponse:
@@ -89,10 +94,10 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     errors: dict[str, str] = {}
     cpf = accounts.normalize_cpf(form.get("cpf", ""))
     if not accounts.cpf_is_valid(cpf):
-        errors["cpf"] = "CPF inválido. Confira os 11 números."
+        errors["cpf"] = _("CPF inválido. Confira os 11 números.")
     born = accounts.parse_birth_date(form.get("birth_date", ""), date.today())
     if born is None:
-        errors["birth_date"] = "Informe a data de nascimento."
+        errors["birth_date"] = _("Informe a data de nascimento.")
     if errors:
         return _render_lookup(request, form, errors, status=422)
     logins = request.app[GUARDS].logins
@@ -106,11 +111,14 @@ async def lookup(request: web.Request) -> web.StreamResponse:
         return _render_lookup(
             request,
             form,
-            {"birth_date": "CPF ou data de nascimento não conferem com o cadastro."},
+            {"birth_date": _("CPF ou data de nascimento não conferem com o cadastro.")},
             status=422,
         )
     logins.success(keys[0])
+    request.app[STORE].patient_seen(patient.id)
     await sign_in_patient(request, patient)
+    if form.get("para") == "dados":
+        raise web.HTTPSeeOther("/paciente/dados")
     raise web.HTTPSeeOther(_next_page(request, patient.id))
 
 
@@ -137,9 +145,12 @@ def _next_page(request: web.Request, patient_id: int) -> str:
 def _render_terms(request: web.Request, patient: Patient, error: str, status: int) -> web.Response:
     config = request.app[CONFIG]
     age = accounts.age_on(patient.birth_date, date.today())
+    accepted = request.app[STORE].last_consent_version(patient.id)
     context = {
-        "paragraphs": terms_paragraphs(config),
+        "paragraphs": terms_paragraphs(config, request_locale(request)),
         "version": config.terms.version,
+        # a returning patient who accepted an older version is told the terms changed
+        "previous_version": accepted if accepted not in (None, config.terms.version) else "",
         "first_name": accounts.first_name(patient.full_name),
         "error": error,
         "priority_enabled": config.queue.priority_enabled,
@@ -154,7 +165,7 @@ async def device_test_page(request: web.Request) -> web.StreamResponse:
     if request.app[STORE].active_ticket(patient.id) is not None:
         raise web.HTTPSeeOther(_next_page(request, patient.id))
     config = request.app[CONFIG]
-    context = {"seconds": config.device_test.seconds, "ice_servers": ice_servers_json(config)}
+    context = {"seconds": config.device_test.seconds, **ice_context(request)}
     return aiohttp_jinja2.render_template("patient/device_test.html", request, context)
 
 
@@ -178,7 +189,7 @@ async def accept_terms(request: web.Request) -> web.StreamResponse:
     form = await read_form(request)
     config = request.app[CONFIG]
     if form.get("accept") != "yes":
-        error = "Para continuar, marque que você leu e aceita os termos de uso."
+        error = _("Para continuar, marque que você leu e aceita os termos de uso.")
         return _render_terms(request, patient, error, 422)
     store = request.app[STORE]
     if form.get("version") == config.terms.version:
@@ -210,7 +221,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
     if ticket is None or ticket.state is State.WAITING:
         raise web.HTTPSeeOther(_next_page(request, patient.id))
     staff = request.app[STORE].staff(ticket.professional_id or 0)
-    label = "Profissional de saúde"
+    label: str = _("Profissional de saúde")
     if staff is not None:  # patients know who attends them (name, council, number and UF)
         council = accounts.council_label(staff.council, staff.council_number, staff.council_uf)
         label = f"{staff.name} — {council}" if council else staff.name
@@ -239,10 +250,12 @@ async def rate(request: web.Request) -> web.StreamResponse:
     errors: dict[str, str] = {}
     stars = form.get("rating", "")
     if stars not in {"1", "2", "3", "4", "5"}:
-        errors["rating"] = "Escolha de 1 a 5 estrelas."
+        errors["rating"] = _("Escolha de 1 a 5 estrelas.")
     comment = form.get("comment", "").strip()
     if len(comment) > MAX_COMMENT:
-        errors["comment"] = f"O comentário pode ter no máximo {MAX_COMMENT} caracteres."
+        errors["comment"] = _(
+            "O comentário pode ter no máximo %(max)d caracteres.", max=MAX_COMMENT
+        )
     if errors:
         return aiohttp_jinja2.render_template(
             "patient/rating.html", request, {"values": form, "errors": errors}, status=422

@@ -9,23 +9,27 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
-from web import accounts
+from web import accounts, audit
 from web.hub import staff_key
 from web.identity import caller, require_professional, sign_in_staff, sign_out
 from web.keys import GUARDS, HUB, STORE, VISITS
 from web.security import read_form
 from web.store import EmailTaken
+from web.text import _
 from web.throttle import TOO_MANY_REGISTRATIONS, wait_text
 from web.views.common import render_call
+from web.views.language import translated
 from web.visits import REMOVAL_REASONS
 
-NOBODY_WAITING = "Não há ninguém aguardando no momento."
+NOBODY_WAITING = _("Não há ninguém aguardando no momento.")
 
 # Why a professional is back on the list (?aviso=code).
 DASHBOARD_NOTICES = {
-    "no_show": "O paciente não se conectou a tempo e voltou para o início da fila.",
-    "lost": "O paciente perdeu a conexão e o atendimento foi encerrado.",
-    "professional_lost": "Sua conexão caiu por tempo demais; o paciente voltou ao início da fila.",
+    "no_show": _("O paciente não se conectou a tempo e voltou para o início da fila."),
+    "lost": _("O paciente perdeu a conexão e o atendimento foi encerrado."),
+    "professional_lost": _(
+        "Sua conexão caiu por tempo demais; o paciente voltou ao início da fila."
+    ),
 }
 
 
@@ -63,7 +67,7 @@ async def register(request: web.Request) -> web.Response:
                 status="pending",
             )
         except EmailTaken:
-            errors = {"email": "Já existe um cadastro com este e-mail. Entre com a sua senha."}
+            errors = {"email": _("Já existe um cadastro com este e-mail. Entre com a sua senha.")}
         else:
             return aiohttp_jinja2.render_template("professional/registered.html", request, {})
     return aiohttp_jinja2.render_template(
@@ -99,14 +103,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     stored = staff.password_hash if staff is not None else accounts.DUMMY_HASH
     if not await asyncio.to_thread(accounts.verify_password, stored, password) or staff is None:
         logins.failure(*keys)
-        return _login(request, email, "E-mail ou senha incorretos.", 401)
+        return _login(request, email, _("E-mail ou senha incorretos."), 401)
     logins.success(keys[0])
     if staff.status == "pending":
         return _login(
-            request, email, "Seu cadastro ainda aguarda a aprovação de um administrador.", 403
+            request, email, _("Seu cadastro ainda aguarda a aprovação de um administrador."), 403
         )
     if staff.status != "approved":
-        return _login(request, email, "Este cadastro está desativado.", 403)
+        return _login(request, email, _("Este cadastro está desativado."), 403)
     await sign_in_staff(request, staff)
     raise web.HTTPSeeOther("/admin" if staff.is_admin else "/profissional")
 
@@ -134,8 +138,9 @@ async def take_next(request: web.Request) -> web.StreamResponse:
     ticket = await request.app[VISITS].take_next(staff)
     if ticket is None:
         session = await get_session(request)
-        session["notice"] = NOBODY_WAITING
+        session["notice"] = translated(request, NOBODY_WAITING)
         raise web.HTTPSeeOther("/profissional")
+    audit.record(request.app[STORE], staff, "take", [ticket.patient_id], f"ticket={ticket.id}")
     raise web.HTTPSeeOther("/profissional/consulta")
 
 
@@ -145,5 +150,6 @@ async def call_page(request: web.Request) -> web.StreamResponse:
     if ticket is None:
         raise web.HTTPSeeOther("/profissional")
     patient = request.app[STORE].patient(ticket.patient_id)
-    label = patient.full_name if patient else "Paciente"
+    label = patient.full_name if patient else _("Paciente")
+    audit.record(request.app[STORE], staff, "call_page", [ticket.patient_id], f"ticket={ticket.id}")
     return render_call(request, "professional", "/profissional", label)
