@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Server, _free_port
+from tests.e2e.conftest import Server
 from tests.e2e.pages import assert_media_flows, end_call, start_call, wait_first_frame
+from tests.server import free_port
 
-TURN_PORT = _free_port()
+TURN_PORT = free_port()
 TURN_SECRET = secrets.token_urlsafe(24)
 SECRET_ENV = "ATENDE_E2E_TURN_SECRET"
 # Browsers reach coturn over TCP (what a network that blocks UDP leaves open); coturn relays

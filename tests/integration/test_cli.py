@@ -33,7 +33,7 @@ def test_a_busy_port_is_a_clear_message(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from tests.e2e.conftest import write_config
+    from tests.server import write_config
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -99,10 +99,10 @@ def test_a_server_with_a_certificate_answers_https(
     import sys
     import time
 
-    from tests.e2e.conftest import _free_port, write_config
+    from tests.server import free_port, write_config
 
     settings = _make_cert(tmp_path / "tls", capsys)
-    port = _free_port()
+    port = free_port()
     config = write_config(tmp_path, port, {"server": settings})  # session.cookie_secure = false
     proc = subprocess.Popen(
         [sys.executable, "-m", "web", "--config", str(config), "serve"],

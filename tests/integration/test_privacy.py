@@ -377,7 +377,7 @@ async def atende(*args: str) -> tuple[int, str, str]:
 async def test_erase_inactive_from_the_command_line(
     aiohttp_client: ClientMaker, tmp_path: Path
 ) -> None:
-    from tests.e2e.conftest import write_config
+    from tests.server import write_config
 
     client = await aiohttp_client(create_app(make_config(tmp_path)))
     ids = await retention_population(client)
