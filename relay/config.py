@@ -23,6 +23,7 @@ class RelayConfig:
     remote_networks: CIDRs; remote candidates outside them, and mDNS ".local" candidates, are
         dropped from an offer before ICE starts; () accepts any address (and resolves mDNS).
     video_codecs / audio_codecs: MIME subtypes the relay forwards, in order of preference.
+    max_offer_bytes: the largest offer (SDP text) the relay reads.
     max_probes: device-test probes that may run at once (each decodes and re-encodes video).
     max_probe_seconds: a probe still open after this long is closed by the relay.
     silence_timeout_seconds: a browser the relay has received nothing from (not even an ICE
@@ -36,6 +37,7 @@ class RelayConfig:
     remote_networks: tuple[str, ...] = ()
     video_codecs: tuple[str, ...] = ("VP8", "H264")
     audio_codecs: tuple[str, ...] = ("opus", "PCMU", "PCMA")
+    max_offer_bytes: int = 64 * 1024
     max_probes: int = 4
     max_probe_seconds: float = 60.0
     silence_timeout_seconds: float = 15.0
@@ -45,6 +47,8 @@ class RelayConfig:
             ipaddress.ip_address(address)  # ValueError for a host name or a typo
         for network in self.remote_networks:
             ipaddress.ip_network(network, strict=False)
+        if self.max_offer_bytes < 1024:
+            raise ValueError("max_offer_bytes must be at least 1024")
         if self.max_probes < 0:
             raise ValueError("max_probes must not be negative")
         if not self.max_probe_seconds > 0:

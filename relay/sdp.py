@@ -3,8 +3,8 @@
 Every offer the relay answers passes these rules, in this order; each failure is an OfferError
 whose code the web layer turns into words for the page (the patient keeps their queue place):
 
-- not_sdp / too_large: text, at most MAX_OFFER_BYTES, every line "x=...". Anything else is not
-  an offer and must not reach aiortc's parser.
+- not_sdp / too_large: text, at most config.max_offer_bytes, every line "x=...". Anything else
+  is not an offer and must not reach aiortc's parser.
 - invalid_sdp: aiortc's parser accepts it and every BUNDLE group names existing mids (aiortc
   would otherwise fail half-way through applying it, leaving a half-built connection).
 - no_media: at least one audio or video section with a port (a call needs media).
@@ -37,7 +37,6 @@ from relay.codecs import forwardable, is_rtx, subtype
 from relay.config import RelayConfig
 from relay.errors import OfferError
 
-MAX_OFFER_BYTES = 64 * 1024
 # A browser gathers a handful of candidates; more only makes the relay send connectivity
 # checks to many addresses chosen by whoever wrote the offer.
 MAX_CANDIDATES = 32
@@ -70,7 +69,7 @@ class Offer:
 
 def inspect_offer(text: object, config: RelayConfig) -> Offer:
     """Check that the relay can answer this offer; raise OfferError with a code if not."""
-    _check_is_sdp(text)
+    _check_is_sdp(text, config.max_offer_bytes)
     assert isinstance(text, str)
     filtered = filter_candidates(text, config.remote_networks)
     try:
@@ -148,12 +147,12 @@ def answer_codecs(text: str) -> dict[str, RTCRtpCodecParameters]:
     return chosen
 
 
-def _check_is_sdp(text: object) -> None:
+def _check_is_sdp(text: object, max_bytes: int) -> None:
     """Raise OfferError unless text is a string of SDP lines of acceptable size."""
     if not isinstance(text, str) or not text.strip():
         raise OfferError("not_sdp", "The offer is empty or is not text.")
-    if len(text) > MAX_OFFER_BYTES or len(text.encode("utf-8", "replace")) > MAX_OFFER_BYTES:
-        raise OfferError("too_large", f"The offer is larger than {MAX_OFFER_BYTES} bytes.")
+    if len(text) > max_bytes or len(text.encode("utf-8", "replace")) > max_bytes:
+        raise OfferError("too_large", f"The offer is larger than {max_bytes} bytes.")
     lines = [line for line in text.strip().splitlines() if line.strip()]
     if lines[0].strip() != "v=0" or not all(_SDP_LINE.match(line) for line in lines):
         raise OfferError("not_sdp", "The offer is not SDP.")

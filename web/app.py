@@ -55,6 +55,7 @@ def relay_config(config: Config) -> RelayConfig:
         video_codecs=tuple(config.relay.video_codecs),
         audio_codecs=tuple(config.relay.audio_codecs),
         silence_timeout_seconds=config.relay.silence_timeout_seconds,
+        max_offer_bytes=config.limits.offer_bytes,
         max_probes=config.device_test.max_running,
         # the test's own timer ends it; this catches one whose page or task went away
         max_probe_seconds=config.device_test.seconds + 15,

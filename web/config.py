@@ -93,6 +93,8 @@ class LimitsConfig:
     lockout_seconds: int
     registrations_per_minute: int
     chat_messages_per_10s: int
+    message_bytes: int
+    offer_bytes: int
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,13 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"limits.{name}: must be at least 1")
     if config.limits.chat_messages_per_10s < 1:
         raise ConfigError("limits.chat_messages_per_10s: must be at least 1")
+    if not 16 * 1024 <= config.limits.message_bytes <= 1024 * 1024:
+        raise ConfigError("limits.message_bytes: must be between 16384 and 1048576")
+    if not 4 * 1024 <= config.limits.offer_bytes <= config.limits.message_bytes - 1024:
+        raise ConfigError(
+            "limits.offer_bytes: must be between 4096 and limits.message_bytes - 1024"
+            " (an offer travels inside a socket message)"
+        )
     if not 1 <= config.chat.max_length <= 10_000:
         raise ConfigError("chat.max_length: must be between 1 and 10000")
     if not 0 <= config.privacy.retention_days <= 36500:

@@ -21,7 +21,6 @@ from web.visits import REMOVAL_REASONS, Side
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 128 * 1024
 MAX_INT = 2**31 - 1  # ids in messages; larger ones cannot name anything
 
 # Message type -> required fields and their types, per role.
@@ -61,9 +60,9 @@ class MessageError(Exception):
         self.message = message
 
 
-def parse_message(raw: str, allowed: dict[str, dict[str, type]]) -> dict[str, Any]:
+def parse_message(raw: str, allowed: dict[str, dict[str, type]], max_bytes: int) -> dict[str, Any]:
     """Validate one client message against the role's catalogue."""
-    if len(raw.encode()) > MAX_MESSAGE_BYTES:
+    if len(raw.encode()) > max_bytes:
         raise MessageError("too_large", _("Mensagem grande demais."))
     try:
         message = json.loads(raw)
@@ -111,7 +110,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
     # Frames up to twice the limit are read, so that an oversized message gets a clear
     # "too_large" error instead of a closed socket.
-    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=2 * MAX_MESSAGE_BYTES)
+    limit = request.app[CONFIG].limits.message_bytes
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=2 * limit)
     ws[SOCKET_LOCALE] = request_locale(request)  # texts sent to this page: in its language
     await ws.prepare(request)
     hub = request.app[HUB]
@@ -180,7 +180,7 @@ async def _offer_rejected(conn: Connection, exc: OfferError, whose: str) -> None
 async def _dispatch(app: web.Application, conn: Connection, raw: str) -> None:
     allowed = PATIENT_MESSAGES if conn.side == "patient" else PROFESSIONAL_MESSAGES
     try:
-        message = parse_message(raw, allowed)
+        message = parse_message(raw, allowed, app[CONFIG].limits.message_bytes)
     except MessageError as exc:
         await send_json(conn.ws, _error(exc.code, exc.message))
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from aiohttp import WSCloseCode, WSMsgType
 from aiohttp.test_utils import TestClient
 
 from tests.integration.conftest import ClientMaker, post_form
@@ -110,6 +111,26 @@ async def test_hostile_socket_messages_get_errors_and_the_socket_lives(
     assert (await next_of(ws, "error"))["code"] == "not_in_call"
     await ws.send_json({"type": "leave"})
     assert (await next_of(ws, "left"))["type"] == "left"
+
+
+async def test_message_and_offer_sizes_follow_the_settings(
+    aiohttp_client: ClientMaker, tmp_path: Path
+) -> None:
+    limits = {"message_bytes": 16 * 1024, "offer_bytes": 8 * 1024}
+    client = await aiohttp_client(create_app(make_config(tmp_path, limits=limits)))
+    await register_patient(client, 422)
+    ws = await open_ws(client, "patient")
+    await next_of(ws, "queue")
+    await ws.send_str(json.dumps({"type": "chat", "text": "x" * (17 * 1024)}))
+    assert (await next_of(ws, "error"))["code"] == "too_large"
+    offer = "v=0\r\n" + "a=x:" + "y" * (9 * 1024) + "\r\n"  # fits a message, not an offer
+    await ws.send_str(json.dumps({"type": "probe_offer", "sdp": offer}))
+    refused = await next_of(ws, "error")
+    assert (refused["code"], refused["reason"]) == ("offer_rejected", "too_large")
+    await ws.send_str("x" * (33 * 1024))  # past twice the limit: not even read
+    closing = await ws.receive()
+    assert closing.type in (WSMsgType.CLOSE, WSMsgType.CLOSED)
+    assert ws.close_code == WSCloseCode.MESSAGE_TOO_BIG
 
 
 async def test_huge_numbers_in_messages_are_invalid(client: TestClient) -> None:

@@ -26,8 +26,9 @@ from tests.integration.flows import approved_professional, make_admin, register_
 from tests.integration.test_signaling import next_of, open_ws
 from tests.support import csrf_from, make_config
 from web.config import Config
+from web.keys import CONFIG
 from web.queue import DECLARABLE
-from web.signaling import MAX_MESSAGE_BYTES, PATIENT_MESSAGES, PROFESSIONAL_MESSAGES
+from web.signaling import PATIENT_MESSAGES, PROFESSIONAL_MESSAGES
 
 FUZZ = settings(
     max_examples=500,
@@ -171,7 +172,7 @@ async def test_socket_messages_always_get_a_clear_answer(
     door: Door, error_log: pytest.LogCaptureFixture, side: str, raw: str
 ) -> None:
     ws = await door.socket(side)
-    if len(raw.encode()) > 2 * MAX_MESSAGE_BYTES:
+    if len(raw.encode()) > 2 * door.clients[side].app[CONFIG].limits.message_bytes:
         # Past twice the limit the frame is not even read: the socket closes as "too big".
         await ws.send_str(raw)
         closing = await asyncio.wait_for(ws.receive(), 10)

@@ -7,7 +7,7 @@ import pytest
 
 from relay.errors import OfferError
 from relay.relay import Relay
-from relay.sdp import MAX_CANDIDATES, MAX_OFFER_BYTES
+from relay.sdp import MAX_CANDIDATES
 from tests.relay.clients import Client
 
 pytestmark = pytest.mark.asyncio
@@ -34,7 +34,7 @@ async def test_bad_offers_are_refused_with_a_code(
     assert await refused(relay, "") == "not_sdp"
     assert await refused(relay, "hello, relay") == "not_sdp"
     assert await refused(relay, "x" * 100 * 1024) == "too_large"
-    assert await refused(relay, good + "a=x:" + "y" * MAX_OFFER_BYTES) == "too_large"
+    assert await refused(relay, good + "a=x:" + "y" * relay.config.max_offer_bytes) == "too_large"
     assert await refused(relay, re.sub(r"m=audio \d+", "m=audio x", good)) == "invalid_sdp"
     assert await refused(relay, good.replace("a=setup:actpass", "a=setup:bogus")) == "invalid_sdp"
     assert await refused(relay, good.replace("BUNDLE 0 1", "BUNDLE 7 1")) == "invalid_sdp"

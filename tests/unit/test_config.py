@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from relay.config import RelayConfig
-from tests.support import ROOT, config_dict
+from tests.support import ROOT, config_dict, make_config
 from web.config import ConfigError, load_config, parse_config
 
 
@@ -127,3 +127,16 @@ def test_privacy_retention_is_checked() -> None:
     data["privacy"]["retention_days"] = "30"
     assert _error_for(data).startswith("privacy.retention_days: expected a whole number")
     assert parse_config(config_dict(), ROOT).privacy.retention_days == 730
+
+
+@pytest.mark.parametrize(
+    ("limits", "key"),
+    [
+        ({"message_bytes": 1000}, "limits.message_bytes"),
+        ({"offer_bytes": 200_000}, "limits.offer_bytes"),
+        ({"message_bytes": 20_000, "offer_bytes": 19_999}, "limits.offer_bytes"),
+    ],
+)
+def test_size_limits_are_checked(tmp_path: Path, limits: dict[str, int], key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        make_config(tmp_path, limits=limits)
