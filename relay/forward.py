@@ -139,6 +139,9 @@ class ForwardTrack(MediaStreamTrack):
     def _link(self, source: Pump | None) -> None:
         """Set by Pump.connect/disconnect: a new source starts on a keyframe and a new timeline."""
         self._source = source
+        if self.readyState == "live":  # what the old source left queued is not sent (its codec
+            while not self._queue.empty():  # or decoder may differ from the new one's)
+                self._queue.get_nowait()
         if source is not None:
             self._need_keyframe = self.kind == "video"
             self._new_timeline = True

@@ -16,7 +16,8 @@ whose code the web layer turns into words for the page (the patient keeps their 
 - no_common_codec: each active section offers a codec the relay forwards (config
   video_codecs / audio_codecs). Offer.codecs keeps them, and the answer carries exactly one per
   kind, so the browser can only send what the relay negotiated with the other side.
-- too_many_candidates: at most MAX_CANDIDATES candidates.
+- too_many_candidates: at most MAX_CANDIDATES candidates in any one section (a browser without
+  max-bundle gathers a full set per section; a laptop with Wi-Fi, IPv6, VPN and TURN has ~15).
 - no_candidates: at least one candidate left after dropping those outside
   config.remote_networks and mDNS names (resolving them would send traffic anywhere).
 
@@ -102,8 +103,10 @@ def inspect_offer(text: object, config: RelayConfig) -> Offer:
                 "no_common_codec", f"The browser offers no {m.kind} codec the relay can forward."
             )
         codecs[m.kind] = tuple(dict.fromkeys(subtype(c.mimeType) for c in usable))
-    if sum(len(m.ice_candidates) for m in description.media) > MAX_CANDIDATES:
-        raise OfferError("too_many_candidates", f"The offer has over {MAX_CANDIDATES} candidates.")
+    if max(len(m.ice_candidates) for m in description.media) > MAX_CANDIDATES:
+        raise OfferError(
+            "too_many_candidates", f"A section of the offer has over {MAX_CANDIDATES} candidates."
+        )
     if not any(m.ice_candidates for m in description.media):
         raise OfferError(
             "no_candidates", "The offer has no network address the relay is allowed to reach."

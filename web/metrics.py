@@ -195,7 +195,9 @@ def make_registry(store: Store, visits: Visits, monitor: Monitor) -> CollectorRe
 async def metrics_view(request: web.Request) -> web.Response:
     settings = request.app[CONFIG].metrics
     auth = request.headers.get("Authorization", "")
-    token_ok = bool(settings.token) and hmac.compare_digest(auth, f"Bearer {settings.token}")
+    token_ok = bool(settings.token) and hmac.compare_digest(
+        auth.encode("utf-8", "surrogateescape"), f"Bearer {settings.token}".encode()
+    )  # bytes: a non-ASCII header is simply not the token
     address_ok = request.remote in settings.allowed_addresses
     if not (token_ok or address_ok or (await caller(request)).admin is not None):
         raise web.HTTPForbidden(text=_("Acesso às métricas não permitido."))

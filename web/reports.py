@@ -293,16 +293,29 @@ def as_dict(row: object, columns: Sequence[str], tz: ZoneInfo) -> dict[str, obje
     return {name: export_value(name, getattr(row, name), tz) for name in columns}
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell: None empty, booleans true/false, and text a spreadsheet would run
+    as a formula (a patient's name or comment starting with "=", "+", "-", "@") quoted with
+    a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def rows_csv(rows: Iterable[object], columns: Sequence[str], tz: ZoneInfo) -> str:
-    """CSV with a header and one row per line; None is empty, true/false for yes/no fields."""
+    """CSV with a header and one row per line (cells as csv_cell makes them)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in rows:
-        values = as_dict(row, columns, tz).values()
-        writer.writerow(
-            ["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in values]
-        )
+        writer.writerow([csv_cell(v) for v in as_dict(row, columns, tz).values()])
     return out.getvalue()
 
 

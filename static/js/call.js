@@ -169,7 +169,7 @@ function watchStats() {
 async function startMedia() {
   if (pc) pc.close();
   for (const track of remoteStream.getTracks()) remoteStream.removeTrack(track);
-  pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
+  pc = new RTCPeerConnection({ iceServers, iceTransportPolicy, bundlePolicy: "max-bundle" });
   window.atendeCall = { pc };
   for (const kind of ["audio", "video"]) {
     const track = localStream.getTracks().find((t) => t.kind === kind);

@@ -77,6 +77,7 @@ async function start() {
   pc = new RTCPeerConnection({
     iceServers: JSON.parse(root.dataset.iceServers || "[]"),
     iceTransportPolicy: root.dataset.iceTransportPolicy || "all",
+    bundlePolicy: "max-bundle", // one set of candidates, not one per m-line
   });
   window.atendeProbe = { pc };
   for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendrecv", streams: [stream] });

@@ -92,6 +92,9 @@ async def test_the_switch_is_a_form_like_any_other(client: TestClient) -> None:
         "javascript:x",
         "\\\\x",
         "http://[x",
+        "/%2Fevil.example",  # decodes to "//evil.example"
+        "/%2F%2Fevil.example/x",
+        "/%5Cevil.example",  # a backslash, which browsers read as "/"
     ):
         resp = await client.post(
             "/idioma",

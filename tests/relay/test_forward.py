@@ -139,3 +139,22 @@ async def test_stopped_track_wakes_its_sender() -> None:
     sink.stop()
     with pytest.raises(MediaStreamError):
         await waiting
+
+
+async def test_packets_queued_from_an_old_source_are_not_sent_after_a_change() -> None:
+    sink = ForwardTrack("video", RelayCounters())
+    old, new = EncodedSource(), EncodedSource()
+    old_pump, new_pump = Pump(old, None), Pump(new, None)
+    old_pump.connect(sink)
+    first = await started(sink)
+    for n in range(4):  # the sender is slow: three of these wait in the queue
+        old.put(KEY if n == 0 else DELTA, n * 3000)
+    await settle()
+    assert (await first).pts == 0
+    new_pump.connect(sink)  # e.g. the other side reconnected from another browser
+    new.put(KEY, 0)
+    await settle()
+    assert [bytes(p) for p in [await sink.recv()]] == [KEY]  # the new source's keyframe first
+    assert await drain(sink) == []
+    await old_pump.close()
+    await new_pump.close()

@@ -73,11 +73,15 @@ def _url(value: str) -> URL | None:
 
 
 def _safe_target(value: str) -> str:
-    """Only a path on this site: never another host (no open redirect)."""
+    """Only a path on this site: never another host (no open redirect). The check is made on
+    what will be sent back (decoded: "/%2Fevil.example" would become "//evil.example")."""
     url = _url(value)
-    if url is None or url.is_absolute() or value.startswith("//") or "\\" in value:
+    if url is None or url.is_absolute() or not value.startswith("/"):
         return "/"
-    return url.path_qs if value.startswith("/") else "/"
+    target = url.path_qs
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or "\\" in value:
+        return "/"
+    return target
 
 
 def page_context(request: web.Request) -> dict[str, Any]:
