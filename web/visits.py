@@ -80,6 +80,7 @@ class Visits:
         self._media_states: dict[tuple[int, Side], dict[str, bool]] = {}  # camera/mic on, per side
         # sides whose media connection ended during the call -> whether the other page was told
         self._media_gone: dict[tuple[int, Side], bool] = {}
+        self._offered: set[tuple[int, Side]] = set()  # sides whose page sent an offer this call
         relay.on_state_change = self._peer_state_changed
 
     # -- timers ---------------------------------------------------------------------
@@ -323,9 +324,19 @@ class Visits:
 
     async def answer(self, ticket: Ticket, side: Side, offer_sdp: str) -> str:
         """Open (or reopen) this side's media leg; raises relay OfferError for bad offers."""
+        self._offered.add((ticket.id, side))
         return await self.relay.answer(peer_id(ticket.id, side), offer_sdp)
 
     async def hang_up(self, ticket: Ticket, by: Side, reason: str = "hangup") -> bool:
+        current = self.store.ticket(ticket.id)
+        if by == "professional" and current is not None and current.state is State.CALLED:
+            # The call never started: the patient must not lose the place for it.
+            return await self._back_to_head(
+                current,
+                "professional_hangup",
+                _("O profissional encerrou antes de a consulta começar. Você voltou para o início"
+                  " da fila."),
+            )  # fmt: skip
         ended = self.store.move(ticket.id, State.ENDED, reason=f"{by}_{reason}")
         if ended is None:
             return False
@@ -333,47 +344,75 @@ class Visits:
         await self._finish_call(ticket, {"type": "call_ended", "by": by, "reason": reason})
         return True
 
-    async def _finish_call(self, ticket: Ticket, message: dict[str, Any]) -> None:
-        """Media closed, both pages told, the queue pushed (the professional is free)."""
+    async def _release(self, ticket: Ticket) -> None:
+        """Forget the call: its timers, what was kept for it, its media connections."""
         self._cancel_timers(ticket.id)
         self._chats.pop(ticket.id, None)
-        self._media_gone.pop((ticket.id, "patient"), None)
-        self._media_gone.pop((ticket.id, "professional"), None)
-        self._media_states.pop((ticket.id, "patient"), None)
-        self._media_states.pop((ticket.id, "professional"), None)
+        for side in ("patient", "professional"):
+            self._media_gone.pop((ticket.id, side), None)
+            self._media_states.pop((ticket.id, side), None)
+            self._offered.discard((ticket.id, side))
         patient_peer = peer_id(ticket.id, "patient")
         self.relay.unpair(patient_peer)
         await self.relay.close_peer(patient_peer)
         await self.relay.close_peer(peer_id(ticket.id, "professional"))
+
+    async def _finish_call(self, ticket: Ticket, message: dict[str, Any]) -> None:
+        """Media closed, both pages told, the queue pushed (the professional is free)."""
+        await self._release(ticket)
+        await self._tell_both(ticket, message)
+
+    async def _tell_both(self, ticket: Ticket, message: dict[str, Any]) -> None:
         await self.hub.send(patient_key(ticket.patient_id), message)
         if ticket.professional_id is not None:
             await self.hub.send(staff_key(ticket.professional_id), message)
         await self.push_queue()
 
-    async def _back_to_head(self, ticket: Ticket, why: str, patient_text: str) -> None:
-        """The call did not happen: the patient goes back to the head of the queue."""
+    async def _back_to_head(self, ticket: Ticket, why: str, patient_text: str) -> bool:
+        """The call did not happen: the patient goes back to the head of the queue. The call's
+        media is closed first, so a professional who takes the ticket again starts clean."""
+        await self._release(ticket)
         requeued = self.store.move(ticket.id, State.WAITING, reason=why)
         if requeued is None:
-            return
+            return False
         log.info("ticket %d: back to the head of the queue (%s)", ticket.id, why)
-        await self._finish_call(
-            ticket, {"type": "requeued", "reason": why, "message": patient_text}
-        )
+        await self._tell_both(ticket, {"type": "requeued", "reason": why, "message": patient_text})
         if not self.hub.connected(patient_key(ticket.patient_id)):
             self._watch_waiting(ticket.id)
+        return True
 
     async def _no_show(self, ticket_id: int) -> None:
+        """The call did not start in time. Only a patient who never came (no page, or a page
+        that never offered) counts a no-show; a connection that failed is not their fault."""
         ticket = self.store.ticket(ticket_id)
         if ticket is None or ticket.state is not State.CALLED:
             return
-        if self.relay.connection_state(peer_id(ticket_id, "patient")) == "connected":
+        patient_media = self.relay.connection_state(peer_id(ticket_id, "patient")) == "connected"
+        if patient_media:  # the professional's side never connected
+            await self._back_to_head(
+                ticket,
+                "professional_no_media",
+                _("O vídeo do profissional não conectou. Você voltou para o início da fila."),
+            )
             return
+        came = self.hub.connected(patient_key(ticket.patient_id)) and (
+            (ticket_id, "patient") in self._offered
+        )
+        if came:
+            await self._back_to_head(
+                ticket,
+                "no_connection",
+                _("Não foi possível conectar o seu vídeo. Você voltou para o início da fila;"
+                  " se acontecer de novo, faça o teste de câmera e de conexão."),
+            )  # fmt: skip
+            return
+        await self._release(ticket)  # before the move: a new call starts clean
         outcome = self.store.no_show(ticket_id)
         if outcome is None:
             return
         log.info("ticket %d: no-show #%d -> %s", ticket_id, outcome.no_shows, outcome.state)
         if outcome.state is State.WAITING:
-            await self._finish_call(
+            await self._tell_both(
                 ticket,
                 {
                     "type": "requeued",
@@ -386,7 +425,7 @@ class Visits:
             if not self.hub.connected(patient_key(ticket.patient_id)):
                 self._watch_waiting(ticket_id)
         else:
-            await self._finish_call(
+            await self._tell_both(
                 ticket,
                 {
                     "type": "removed",

@@ -19,7 +19,7 @@ from tests.integration.conftest import ClientMaker, post_form
 from tests.integration.flows import approved_professional, register_patient
 from tests.integration.test_signaling import next_of, open_ws
 from tests.relay.clients import Client, SolidVideoTrack, eventually
-from tests.support import make_config
+from tests.support import ROOT, make_config
 from web.app import create_app, relay_config
 from web.config import Config
 from web.keys import RELAY, STORE
@@ -255,9 +255,10 @@ async def test_chat_during_the_call(aiohttp_client: ClientMaker, client: TestCli
     again = await open_ws(patient, "patient")
     history = await next_of(again, "chat_history")
     assert [m["text"] for m in history["messages"]] == ["<b>Estou</b> ouvindo"]
-    # Nothing is kept after the call (keep_after_call = false).
+    # Nothing is kept after the call (keep_after_call = false). The media never connected
+    # here, so ending it sends the patient back to the head of the queue.
     await pro_ws.send_json({"type": "hangup"})
-    await next_of(pro_ws, "call_ended")
+    await next_of(pro_ws, "requeued")
     count = client.app[STORE].db.execute("SELECT COUNT(*) FROM chat_messages").fetchone()[0]
     assert count == 0
 
@@ -367,3 +368,40 @@ async def test_media_back_within_the_grace_keeps_the_call(
     finally:
         await again.close()
         await call.close()
+
+
+async def test_a_connection_that_fails_is_not_a_no_show(
+    aiohttp_client: ClientMaker, quick: TestClient
+) -> None:
+    """The patient came and offered, but the media never connected (our side or the network):
+    back to the head each time, never removed for it."""
+    patient = await aiohttp_client(quick.server)
+    await register_patient(patient, 161, name="Iara Tentou")
+    await approved_professional(quick)
+    pro_ws = await open_ws(quick, "professional")
+    offer = (ROOT / "tests/relay/offers/chrome-130-desktop.sdp").read_text()  # nobody answers ICE
+    for _attempt in range(2):
+        await post_form(quick, "/profissional", "/profissional/atender", {})
+        patient_ws = await open_ws(patient, "patient")
+        assert (await next_of(patient_ws, "hello"))["state"] == "called"
+        await patient_ws.send_json({"type": "offer", "sdp": offer})
+        await next_of(patient_ws, "answer")
+        requeued = await next_of(patient_ws, "requeued", 5)
+        assert requeued["reason"] == "no_connection"
+        assert "teste de câmera" in requeued["message"]
+        await next_of(pro_ws, "requeued")
+        await next_of(patient_ws, "queue", position=1)
+        await patient_ws.close()
+    row = quick.app[STORE].db.execute("SELECT state, no_shows FROM tickets").fetchone()
+    assert (row["state"], row["no_shows"]) == ("waiting", 0)
+
+
+async def test_a_professional_ending_before_the_call_starts_keeps_the_patients_place(
+    aiohttp_client: ClientMaker, client: TestClient
+) -> None:
+    patient_ws, pro_ws = await start_call(aiohttp_client, client, 171)
+    await pro_ws.send_json({"type": "hangup"})
+    requeued = await next_of(patient_ws, "requeued")
+    assert requeued["reason"] == "professional_hangup"
+    await next_of(patient_ws, "queue", position=1)
+    assert client.app[STORE].active_ticket(1) is not None

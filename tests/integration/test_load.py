@@ -139,6 +139,12 @@ async def patient_worker(
                 await ws.send_json({"type": "leave"})
                 tally.events["leave"] += 1
                 check_invariants(store)
+            elif kind == "called" and rng.random() < 0.4:  # the patient ends it at once
+                await ws.send_json({"type": "hangup"})
+                tally.events["patient_hangup"] += 1
+            elif kind == "requeued":  # the professional ended it first: back at the head
+                tally.events[kind] += 1
+                check_invariants(store)
             elif kind in ("left", "call_ended", "removed"):
                 tally.events[kind] += 1
                 if kind == "call_ended":  # rate (skip), then come back a little later
@@ -173,8 +179,8 @@ async def professional_worker(
             check_invariants(store)
             if resp.headers["Location"] == "/profissional/consulta":
                 tally.events["take"] += 1
-                mine = store.current_call(staff_id)
-                assert mine is not None and mine.professional_id == staff_id
+                mine = store.current_call(staff_id)  # None if the patient already ended it
+                assert mine is None or mine.professional_id == staff_id
                 await asyncio.sleep(rng.uniform(0.05, 0.5))
                 await ws.send_json({"type": "hangup"})
                 tally.events["hangup"] += 1
@@ -285,7 +291,8 @@ async def test_many_patients_and_professionals_at_once(server: Server, store: St
             f" server RSS {rss_start:.0f} -> {rss_end:.0f} MiB"
         )
         check_invariants(store)
-        assert tally.events["take"] >= 20 and tally.events["rejoin"] >= 10, tally.events
+        assert tally.events["take"] >= 20 and tally.events["requeued"] >= 5, tally.events
+        assert tally.events["call_ended"] >= 5 and tally.events["rejoin"] >= 10, tally.events
         # The server's memory stays flat under the load (what its tickets need, no more).
         assert rss_end - rss_start < 40, (rss_start, rss_end)
 
