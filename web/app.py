@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp_remotes import XForwardedStrict
 from aiohttp_session import get_session
 
 from relay.config import RelayConfig
@@ -62,6 +63,14 @@ def relay_config(config: Config) -> RelayConfig:
     )
 
 
+def proxied(config: Config) -> list[Any]:
+    """With a reverse proxy in front (server.trusted_proxies), take the client's address, scheme
+    and host from its X-Forwarded-* headers (aiohttp-remotes), before anything reads them."""
+    if not config.server.trusted_proxies:
+        return []
+    return [XForwardedStrict([config.server.trusted_proxies]).middleware]
+
+
 async def _context(request: web.Request) -> dict[str, Any]:
     session = await get_session(request)
     who = await caller(request)
@@ -109,6 +118,7 @@ _ERROR_TEXT = {
 def create_app(config: Config, relay: Relay | None = None) -> web.Application:
     app = web.Application(
         middlewares=[
+            *proxied(config),
             headers_middleware,
             sessions(config),
             language.locale_middleware,

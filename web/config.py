@@ -24,6 +24,7 @@ class ServerConfig:
     timezone: str
     tls_cert: str
     tls_key: str
+    trusted_proxies: list[str]
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,11 @@ def _validate(config: Config) -> None:
         raise ConfigError("server.port: must be between 0 and 65535")
     if config.server.log_level not in _LOG_LEVELS:
         raise ConfigError(f"server.log_level: must be one of {', '.join(sorted(_LOG_LEVELS))}")
+    for proxy in config.server.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"server.trusted_proxies: not an address: {proxy}") from exc
     try:
         ZoneInfo(config.server.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -186,3 +186,30 @@ async def test_rating_can_be_skipped_and_only_follows_a_real_call(
     assert "Atendimento concluído" in await skipped.text()
     row = store.db.execute("SELECT rating, rated_at FROM tickets").fetchone()
     assert row["rating"] is None and row["rated_at"] is not None
+
+
+async def test_behind_a_proxy_the_client_address_is_the_forwarded_one(
+    aiohttp_client: ClientMaker, tmp_path: Path
+) -> None:
+    """With server.trusted_proxies, /metrics' allowed addresses and the lockouts see the client
+    the proxy forwards (an address only written in a header here: no traffic goes to it)."""
+    config = make_config(tmp_path, server={"trusted_proxies": ["127.0.0.1"]})
+    other = {"X-Forwarded-For": "198.51.100.9"}  # every request comes through the proxy
+    client = await aiohttp_client(create_app(config), headers=other)
+    assert (await client.get("/", headers={"X-Forwarded-For": ""})).status == 400  # not proxied
+    outside = {"X-Forwarded-For": "203.0.113.7"}
+    assert (await client.get("/metrics", headers=outside)).status == 403
+    local = {"X-Forwarded-For": "127.0.0.1"}  # the proxy forwards a request of this machine
+    assert (await client.get("/metrics", headers=local)).status == 200
+    # A wrong birth date from one client behind the proxy does not lock out the others.
+    cpf = await register_patient(client, 431, born="1985-07-14")
+    client.session.cookie_jar.clear()
+    token = csrf_from(await (await client.get("/paciente/entrar", headers=outside)).text())
+    wrong = {"csrf_token": token, "cpf": cpf, "birth_date": "1985-07-15"}
+    for _ in range(config.limits.failed_logins):
+        await client.post("/paciente/entrar", data=wrong, headers=outside)
+    somebody = {"csrf_token": token, "cpf": make_cpf(432), "birth_date": "1990-05-17"}
+    locked = await client.post("/paciente/entrar", data=somebody, headers=outside)
+    assert locked.status == 429  # that client's address is locked, for any CPF
+    resp = await client.post("/paciente/entrar", data=somebody)  # another client, same proxy
+    assert resp.status == 422, await resp.text()  # not found, but not locked out
