@@ -54,6 +54,9 @@ def test_positions_move_up_live_and_survive_a_refresh(browser: Browser, server: 
     expect(second.locator("#position")).to_have_text("1º", timeout=1000)
     print(f"\nposition update after take-next: {time.monotonic() - taken:.3f} s (limit 1 s)")
     expect(first).to_have_url(server.url + "/paciente/consulta")
+    # A call that never connected would send Paula back to the head of the queue: end a real one.
+    for page in (first, pro):
+        expect(page.locator("#call-status")).to_have_text("Conectado.", timeout=20_000)
     pro.get_by_role("button", name="Encerrar atendimento").click()
     expect(pro).to_have_url(server.url + "/profissional")
 

@@ -170,9 +170,9 @@ async def test_rating_can_be_skipped_and_only_follows_a_real_call(
     await register_patient(patient, 441)
     await approved_professional(client)
     await post_form(client, "/profissional", "/profissional/atender", {})
-    pro_ws = await open_ws(client, "professional")
-    await pro_ws.send_json({"type": "hangup"})  # before any media: no visit took place
-    await next_of(pro_ws, "call_ended")
+    patient_ws = await open_ws(patient, "patient")
+    await patient_ws.send_json({"type": "hangup"})  # before any media: no visit took place
+    await next_of(patient_ws, "call_ended")
     resp = await patient.get("/paciente/avaliacao", allow_redirects=False)
     assert resp.status == 303 and resp.headers["Location"] == "/paciente/teste"
     store = client.app[STORE]

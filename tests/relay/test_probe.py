@@ -140,14 +140,14 @@ async def test_bad_offer_is_refused_with_its_code(relay: Relay) -> None:
 
 
 async def test_probe_is_closed_when_its_time_is_up(new_client: Callable[..., Client]) -> None:
-    relay = Relay(dataclasses.replace(LOOPBACK_CONFIG, max_probe_seconds=1.5))
+    relay = Relay(dataclasses.replace(LOOPBACK_CONFIG, max_probe_seconds=3))
     try:
         await start_probe(relay, "p", new_client())
-        await eventually(lambda: relay.counters.probes_running == 0, seconds=5)
+        await eventually(lambda: relay.counters.probes_running == 0, seconds=10)
         assert relay.counters.peer_connections_open == 0
         kept = report(relay, "p")  # the report outlives the connection
         assert kept.video is not None and kept.video.frames > 0
-        assert 1.5 <= kept.seconds < 4
+        assert 3 <= kept.seconds < 8
         assert await relay.close_probe("p") == kept
         assert relay.probe_report("p") is None
     finally:
