@@ -158,7 +158,7 @@ def create_app(config: Config, relay: Relay | None = None) -> web.Application:
         app[VISITS] = Visits(store, app[RELAY], app[HUB], config.queue, config.chat)
         app[MONITOR] = Monitor(app[RELAY], config.metrics.sample_seconds)
         app[DEVICE_TESTS] = DeviceTests(store, app[RELAY], app[HUB], config.device_test.seconds)
-        app[METRICS] = metrics.make_registry(store, app[VISITS], app[MONITOR])
+        app[METRICS] = metrics.AtendeCollector(store, app[VISITS], app[MONITOR])
         await app[VISITS].resume()
         sampler = asyncio.create_task(app[MONITOR].run())
         yield

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from prometheus_client import CollectorRegistry
-
     from relay.relay import Relay
     from web.config import Config
     from web.device_tests import DeviceTests
     from web.hub import Hub
+    from web.metrics import AtendeCollector
     from web.monitor import Monitor
     from web.store import Store
     from web.throttle import Guards
@@ -27,6 +26,6 @@ VISITS: web.AppKey[Visits] = web.AppKey("visits")
 GUARDS: web.AppKey[Guards] = web.AppKey("guards")
 MONITOR: web.AppKey[Monitor] = web.AppKey("monitor")
 DEVICE_TESTS: web.AppKey[DeviceTests] = web.AppKey("device_tests")
-METRICS: web.AppKey[CollectorRegistry] = web.AppKey("metrics")
+METRICS: web.AppKey[AtendeCollector] = web.AppKey("metrics")
 # TURN servers with per-page credentials; None when ice.turn_urls is empty
 TURN: web.AppKey[TurnRest | None] = web.AppKey("turn")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import bisect
 import hmac
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
 from aiohttp import web
@@ -30,25 +30,78 @@ DURATION_BUCKETS = (60, 180, 300, 600, 900, 1200, 1800, 3600)
 
 
 def histogram(
-    name: str, doc: str, values: Sequence[float], bounds: Sequence[float]
+    db: sqlite3.Connection, name: str, doc: str, value: str, where: str, bounds: Sequence[float]
 ) -> HistogramMetricFamily:
-    ordered = sorted(values)
-    buckets = [(str(float(b)), bisect.bisect_right(ordered, b)) for b in bounds]
-    buckets.append(("+Inf", len(ordered)))
-    return HistogramMetricFamily(name, doc, buckets=buckets, sum_value=sum(ordered))
+    """A histogram of `value` over the tickets matching `where`, counted by SQLite (the history
+    can be long: no row comes into Python)."""
+    counts = ", ".join(f"COALESCE(SUM({value} <= {float(b)!r}), 0)" for b in bounds)
+    row = db.execute(
+        f"SELECT {counts}, COUNT(*), COALESCE(SUM({value}), 0) FROM tickets WHERE {where}"  # noqa: S608
+    ).fetchone()
+    buckets = [(str(float(b)), row[i]) for i, b in enumerate(bounds)]
+    buckets.append(("+Inf", row[len(bounds)]))
+    return HistogramMetricFamily(name, doc, buckets=buckets, sum_value=row[len(bounds) + 1])
+
+
+def history(db: sqlite3.Connection) -> list[Metric]:
+    """Waits, durations, ratings and device-test verdicts over all the history."""
+    metrics: list[Metric] = [
+        histogram(
+            db, "atende_wait_seconds", "Time from arrival to being called",
+            "called_at - arrived_at", "called_at IS NOT NULL", WAIT_BUCKETS,
+        ),
+        histogram(
+            db, "atende_call_duration_seconds", "Duration of calls that took place",
+            "ended_at - started_at",
+            f"state = '{State.ENDED.value}' AND started_at IS NOT NULL AND ended_at IS NOT NULL",
+            DURATION_BUCKETS,
+        ),
+    ]  # fmt: skip
+    ratings = CounterMetricFamily("atende_ratings", "Ratings given, by stars", labels=["stars"])
+    counts = dict(
+        db.execute(
+            "SELECT rating, COUNT(*) FROM tickets WHERE rating IS NOT NULL GROUP BY rating"
+        ).fetchall()
+    )
+    for stars in range(1, 6):
+        ratings.add_metric([str(stars)], counts.get(stars, 0))
+    metrics.append(ratings)
+    verdicts = CounterMetricFamily(
+        "atende_device_test_verdicts",
+        "Device-test verdicts given, by item (camera, microphone, network) and level",
+        labels=["item", "level"],
+    )
+    rows = db.execute(
+        "SELECT json_extract(v.value, '$.item'), json_extract(v.value, '$.level'), COUNT(*)"
+        " FROM device_tests, json_each(device_tests.verdicts) AS v GROUP BY 1, 2"
+    ).fetchall()
+    found = {(item, level): count for item, level, count in rows}
+    for item in ("camera", "microphone", "network"):
+        for level in Level:
+            verdicts.add_metric([item, level.value], found.get((item, level.value), 0))
+    metrics.append(verdicts)
+    return metrics
 
 
 class AtendeCollector(Collector):
-    """Reads the database and the monitor's latest sample at every scrape."""
+    """The live figures (queue, professionals, relay) at every scrape, and the history as last
+    read by refresh(), which scans the database off the event loop."""
 
     def __init__(self, store: Store, visits: Visits, monitor: Monitor) -> None:
         self.store = store
         self.visits = visits
         self.monitor = monitor
+        self.history: list[Metric] = []
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self)
+        ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, memory, open fds
+
+    async def refresh(self) -> None:
+        self.history = await self.store.read(history)
 
     def collect(self) -> Iterator[Metric]:
         yield from self._queue()
-        yield from self._history()
+        yield from self.history
         yield from self._relay()
 
     def _queue(self) -> Iterable[Metric]:
@@ -72,53 +125,6 @@ class AtendeCollector(Collector):
         pros.add_metric(["available"], available)
         pros.add_metric(["paused"], online - available)
         yield pros
-
-    def _history(self) -> Iterable[Metric]:
-        db = self.store.db
-        waits = [
-            r[0]
-            for r in db.execute(
-                "SELECT called_at - arrived_at FROM tickets WHERE called_at IS NOT NULL"
-            )
-        ]
-        yield histogram(
-            "atende_wait_seconds", "Time from arrival to being called", waits, WAIT_BUCKETS
-        )
-        durations = [
-            r[0]
-            for r in db.execute(
-                "SELECT ended_at - started_at FROM tickets WHERE state = ?"
-                " AND started_at IS NOT NULL AND ended_at IS NOT NULL",
-                (State.ENDED,),
-            )
-        ]
-        yield histogram(
-            "atende_call_duration_seconds", "Duration of calls that took place", durations,
-            DURATION_BUCKETS,
-        )  # fmt: skip
-        ratings = CounterMetricFamily("atende_ratings", "Ratings given, by stars", labels=["stars"])
-        counts = dict(
-            db.execute(
-                "SELECT rating, COUNT(*) FROM tickets WHERE rating IS NOT NULL GROUP BY rating"
-            ).fetchall()
-        )
-        for stars in range(1, 6):
-            ratings.add_metric([str(stars)], counts.get(stars, 0))
-        yield ratings
-        verdicts = CounterMetricFamily(
-            "atende_device_test_verdicts",
-            "Device-test verdicts given, by item (camera, microphone, network) and level",
-            labels=["item", "level"],
-        )
-        rows = db.execute(
-            "SELECT json_extract(v.value, '$.item'), json_extract(v.value, '$.level'), COUNT(*)"
-            " FROM device_tests, json_each(device_tests.verdicts) AS v GROUP BY 1, 2"
-        ).fetchall()
-        found = {(item, level): count for item, level, count in rows}
-        for item in ("camera", "microphone", "network"):
-            for level in Level:
-                verdicts.add_metric([item, level.value], found.get((item, level.value), 0))
-        yield verdicts
 
     def _relay(self) -> Iterable[Metric]:
         counters = self.visits.relay.counters
@@ -185,13 +191,6 @@ class AtendeCollector(Collector):
             yield rtt
 
 
-def make_registry(store: Store, visits: Visits, monitor: Monitor) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(AtendeCollector(store, visits, monitor))
-    ProcessCollector(registry=registry)  # process_cpu_seconds_total, memory, open fds
-    return registry
-
-
 async def metrics_view(request: web.Request) -> web.Response:
     settings = request.app[CONFIG].metrics
     auth = request.headers.get("Authorization", "")
@@ -201,5 +200,7 @@ async def metrics_view(request: web.Request) -> web.Response:
     address_ok = request.remote in settings.allowed_addresses
     if not (token_ok or address_ok or (await caller(request)).admin is not None):
         raise web.HTTPForbidden(text=_("Acesso às métricas não permitido."))
-    body = generate_latest(request.app[METRICS])
+    collector = request.app[METRICS]
+    await collector.refresh()
+    body = generate_latest(collector.registry)
     return web.Response(body=body, content_type="text/plain", charset="utf-8")

@@ -22,6 +22,8 @@ A patient with a visit under way (waiting, called, in a call) is not erased: `Pa
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,8 @@ from web import audit, reports
 from web.accounts import first_name
 from web.queue import ACTIVE_STATES
 from web.store import Store
+
+log = logging.getLogger(__name__)
 
 # What a patient's own copy says of each visit (their name and CPF are in "patient" already).
 _VISIT_FIELDS = tuple(c for c in reports.RECORD_COLUMNS if not c.startswith("patient_"))
@@ -48,9 +52,15 @@ def _has_active_ticket(store: Store, patient_id: int) -> bool:
     return row is not None
 
 
-def wipe_free_space(store: Store) -> None:
-    """Move the write-ahead log into the file and empty it: no old page version stays on disk."""
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+def wipe_free_space(store: Store) -> bool:
+    """Move the write-ahead log into the file and empty it: no old page version stays on disk.
+
+    SQLite waits (busy_timeout) for readers of an older snapshot to finish; if one still holds
+    on, the log is not emptied now (False, and a warning); the next erasure tries again."""
+    busy = store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    if busy:
+        log.warning("privacy: the write-ahead log could not be emptied now (a reader held on)")
+    return not busy
 
 
 # -- the patient's own copy -------------------------------------------------------------------
@@ -204,29 +214,51 @@ def _erase(store: Store, patient_id: int) -> bool:
 # -- retention --------------------------------------------------------------------------------
 
 
-def inactive_patients(store: Store, days: int, now: float) -> list[int]:
-    """Patients not erased, with no visit under way, whose latest activity (registration,
-    sign-in, device test, consent, a visit's arrival, end or rating) is older than `days`."""
-    rows = store.db.execute(
-        "SELECT a.pid FROM ("
-        " SELECT id AS pid, created_at AS at FROM patients"
-        " UNION ALL SELECT id, last_seen_at FROM patients"
-        " UNION ALL SELECT patient_id, tested_at FROM device_tests"
-        " UNION ALL SELECT patient_id, accepted_at FROM consents"
-        " UNION ALL SELECT patient_id, arrived_at FROM tickets"
-        " UNION ALL SELECT patient_id, ended_at FROM tickets"
-        " UNION ALL SELECT patient_id, rated_at FROM tickets"
-        ") a JOIN patients p ON p.id = a.pid WHERE p.erased_at IS NULL"
-        " GROUP BY a.pid HAVING MAX(a.at) < ? ORDER BY a.pid",
+_ACTIVITY = (
+    " SELECT id AS pid, created_at AS at FROM patients"
+    " UNION ALL SELECT id, last_seen_at FROM patients"
+    " UNION ALL SELECT patient_id, tested_at FROM device_tests"
+    " UNION ALL SELECT patient_id, accepted_at FROM consents"
+    " UNION ALL SELECT patient_id, arrived_at FROM tickets"
+    " UNION ALL SELECT patient_id, ended_at FROM tickets"
+    " UNION ALL SELECT patient_id, rated_at FROM tickets"
+)
+
+
+def inactive_candidates(db: sqlite3.Connection, days: int, now: float) -> list[int]:
+    """Patients not erased whose latest activity (registration, sign-in, device test, consent,
+    a visit's arrival, end or rating) is older than `days`: a scan of the whole history, which
+    may run on a connection of its own (Store.read). erase_inactive checks each again."""
+    rows = db.execute(
+        f"SELECT a.pid FROM ({_ACTIVITY}) a JOIN patients p ON p.id = a.pid"  # noqa: S608
+        " WHERE p.erased_at IS NULL GROUP BY a.pid HAVING MAX(a.at) < ? ORDER BY a.pid",
         (now - days * 86400,),
     ).fetchall()
-    return [r[0] for r in rows if not _has_active_ticket(store, r[0])]
+    return [r[0] for r in rows]
 
 
-def erase_inactive(store: Store, days: int, now: float) -> list[int]:
+def _inactive(store: Store, patient_id: int, days: int, now: float) -> bool:
+    """Still inactive, and no visit under way (the patient may have come back since the scan)."""
+    row = store.db.execute(
+        f"SELECT MAX(at) FROM ({_ACTIVITY}) WHERE pid = ?",  # noqa: S608
+        (patient_id,),
+    ).fetchone()
+    return (
+        row[0] is not None
+        and row[0] < now - days * 86400
+        and not _has_active_ticket(store, patient_id)
+    )
+
+
+def erase_inactive(
+    store: Store, days: int, now: float, candidates: list[int] | None = None
+) -> list[int]:
     """Erase every patient inactive for `days` days (noted in the audit log as done by the
-    system); returns their ids."""
-    erased = [pid for pid in inactive_patients(store, days, now) if _erase(store, pid)]
+    system); returns their ids. `candidates`: the result of inactive_candidates, when it was
+    read elsewhere; each is checked again here before it is erased."""
+    if candidates is None:
+        candidates = inactive_candidates(store.db, days, now)
+    erased = [pid for pid in candidates if _inactive(store, pid, days, now) and _erase(store, pid)]
     if erased:
         audit.record(store, None, "retention_erasure", erased, f"retention_days={days}")
         wipe_free_space(store)

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
@@ -34,8 +35,12 @@ async def retention(app: web.Application) -> AsyncIterator[None]:
 
 async def _every_hour(app: web.Application, days: int) -> None:
     while True:
+        store, now = app[STORE], time.time()
         try:
-            erased = privacy.erase_inactive(app[STORE], days, time.time())
+            # the scan of the whole history runs off the event loop; each patient found is
+            # checked again, on the loop, just before their erasure
+            found = await store.read(partial(privacy.inactive_candidates, days=days, now=now))
+            erased = privacy.erase_inactive(store, days, now, found)
         except sqlite3.Error:  # e.g. the database busy for too long: try again next time
             log.exception("retention: erasing inactive patients failed")
         else:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from web import queue
 from web.accounts import first_name
 from web.queue import Priority, State
+
+T = TypeVar("T")
 
 # Each entry moves the schema one version up (PRAGMA user_version).
 MIGRATIONS: tuple[str, ...] = (
@@ -231,6 +235,7 @@ class Store:
     on the event loop, so no two requests interleave inside one."""
 
     def __init__(self, path: str) -> None:
+        self.path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -246,6 +251,25 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    async def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a long read (a scan of the whole history) in a thread, on a read-only
+        connection of its own, so the event loop goes on serving pages meanwhile; with WAL the
+        read sees one consistent snapshot and blocks no writer. An in-memory database has no
+        second connection: there the read runs on the loop."""
+        if self.path == ":memory:":
+            return query(self.db)
+
+        def run() -> T:
+            uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+            db = sqlite3.connect(uri, uri=True)
+            try:
+                db.execute("PRAGMA busy_timeout = 5000")
+                return query(db)
+            finally:
+                db.close()
+
+        return await asyncio.to_thread(run)
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import ClientMaker, post_form
 from tests.integration.flows import approved_professional, make_admin, register_patient
+from tests.integration.records import end_visit
 from tests.support import make_config
 from web.app import create_app
 from web.keys import STORE
@@ -181,3 +182,49 @@ async def test_metrics_parse_with_prometheus_own_parser(client: TestClient) -> N
         "12345"
     )
     assert "process_cpu_seconds" in families
+
+
+async def test_metrics_histograms_count_every_visit_of_the_history(client: TestClient) -> None:
+    store = client.app[STORE]
+    cpfs = []
+    for seed in (541, 542):
+        client.session.cookie_jar.clear()
+        cpfs.append(await register_patient(client, seed))
+    client.session.cookie_jar.clear()
+    await make_admin(client)
+    staff = store.staff_by_email("gestao@example.org")
+    assert staff is not None
+    tickets = [end_visit(store, cpf, staff.id, rating=4) for cpf in cpfs]
+    # the second waited 400 s and talked 700 s (the first: 60 s and 300 s)
+    store.db.execute(
+        "UPDATE tickets SET called_at = arrived_at + 400, started_at = arrived_at + 410,"
+        " ended_at = arrived_at + 1110 WHERE id = ?",
+        (tickets[1],),
+    )
+    text = await (await client.get("/metrics")).text()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+
+    def buckets(name: str) -> dict[str, float]:
+        return {
+            s.labels.get("le", s.name.rsplit("_", 1)[1]): s.value for s in families[name].samples
+        }
+
+    wait = buckets("atende_wait_seconds")
+    assert (wait["30.0"], wait["60.0"], wait["300.0"], wait["600.0"], wait["+Inf"]) == (
+        0,
+        1,
+        1,
+        2,
+        2,
+    )
+    assert (wait["count"], wait["sum"]) == (2, 460)
+    duration = buckets("atende_call_duration_seconds")
+    assert (duration["180.0"], duration["300.0"], duration["600.0"], duration["900.0"]) == (
+        0,
+        1,
+        1,
+        2,
+    )
+    assert (duration["count"], duration["sum"]) == (2, 1000)
+    stars = {s.labels["stars"]: s.value for s in families["atende_ratings"].samples}
+    assert stars == {"1": 0, "2": 0, "3": 0, "4": 2, "5": 0}

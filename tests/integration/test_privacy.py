@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import asdict
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from tests.integration.conftest import ClientMaker, post_form
 from tests.integration.flows import make_admin, register_patient
 from tests.integration.records import end_visit, file_bytes
 from tests.support import ROOT, make_config, make_cpf
-from web import reports
+from web import privacy, reports
 from web.app import create_app
 from web.config import Config
 from web.keys import CONFIG, STORE
@@ -362,6 +363,21 @@ async def test_retention_erases_only_inactive_patients_at_start_up(
     assert store.ticket(1) is not None and store.ticket(1).rating == 3  # type: ignore[union-attr]
     entries = store.db.execute("SELECT role, action, patient_id FROM audit_log").fetchall()
     assert [tuple(e) for e in entries] == [("system", "retention_erasure", ids["old"])]
+
+
+async def test_a_patient_back_between_the_scan_and_the_erasure_is_kept(
+    aiohttp_client: ClientMaker, tmp_path: Path
+) -> None:
+    client = await aiohttp_client(create_app(make_config(tmp_path)))
+    ids = await retention_population(client)
+    store, now = client.app[STORE], time.time()
+    # the scan runs on a connection of its own, off the event loop (as the hourly task does)
+    found = await store.read(partial(privacy.inactive_candidates, days=30, now=now))
+    assert ids["old"] in found and ids["recent"] not in found
+    store.patient_seen(ids["old"])  # signs in while the scan's result is on its way
+    assert privacy.erase_inactive(store, 30, now, found) == []
+    assert all(store.patient(pid) is not None for pid in ids.values())
+    assert count(client, "audit_log") == 0
 
 
 async def atende(*args: str) -> tuple[int, str, str]:
