@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable
@@ -30,20 +32,23 @@ class Lockout:
         self.window = window
         self.lockout = lockout
         self.clock = clock
-        self._records: dict[str, _Record] = {}
+        # Keys name people (a CPF, an e-mail): only a keyed digest of each is kept in memory.
+        self._salt = secrets.token_bytes(16)
+        self._records: dict[bytes, _Record] = {}
+
+    def _digest(self, key: str) -> bytes:
+        return hashlib.blake2b(key.encode(), key=self._salt, digest_size=16).digest()
 
     def locked_for(self, *keys: str) -> float:
         """Seconds until every one of these keys may try again (0: now)."""
         now = self.clock()
-        return max(
-            (max(0.0, r.locked_until - now) for k in keys if (r := self._records.get(k))),
-            default=0.0,
-        )
+        records = (self._records.get(self._digest(k)) for k in keys)
+        return max((max(0.0, r.locked_until - now) for r in records if r), default=0.0)
 
     def failure(self, *keys: str) -> None:
         now = self.clock()
         for key in keys:
-            record = self._records.setdefault(key, _Record())
+            record = self._records.setdefault(self._digest(key), _Record())
             record.failures.append(now)
             while record.failures and record.failures[0] <= now - self.window:
                 record.failures.popleft()
@@ -55,7 +60,7 @@ class Lockout:
 
     def success(self, *keys: str) -> None:
         for key in keys:
-            self._records.pop(key, None)
+            self._records.pop(self._digest(key), None)
 
     def _forget_old(self, now: float) -> None:
         if len(self._records) < 10_000:

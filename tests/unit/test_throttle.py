@@ -1,3 +1,5 @@
+import pickle
+
 from web.throttle import Lockout, RateLimit, wait_text
 
 
@@ -36,6 +38,15 @@ def test_failures_outside_the_window_do_not_count_and_success_clears() -> None:
     lock.success("k")
     lock.failure("k")
     assert lock.locked_for("k") == 0
+
+
+def test_lockout_keeps_no_cpf_or_e_mail_in_memory() -> None:
+    lock = Lockout(limit=2, window=60, lockout=100, clock=Clock())
+    for _ in range(2):
+        lock.failure("cpf:52998224725", "email:ana@example.org")
+    assert lock.locked_for("cpf:52998224725") == 100
+    kept = pickle.dumps(lock.__dict__ | {"clock": None})  # everything the lockout holds
+    assert b"52998224725" not in kept and b"ana@example.org" not in kept
 
 
 def test_rate_limit() -> None:
