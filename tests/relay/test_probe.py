@@ -1,5 +1,6 @@
 """Device-test probes with real aiortc clients: measures, loopback, limits, clean closes."""
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 
@@ -130,6 +131,23 @@ async def test_more_probes_than_allowed_are_refused(
     await relay.close_probe("p1")
     await relay.answer_probe("extra", await new_client().offer())
     assert relay.counters.probes_running == limit
+
+
+async def test_offers_arriving_together_do_not_pass_the_limit_together(
+    new_client: Callable[..., Client],
+) -> None:
+    relay = Relay(dataclasses.replace(LOOPBACK_CONFIG, max_probes=2))
+    try:
+        offers = [await new_client().offer() for _ in range(4)]
+        results = await asyncio.gather(
+            *(relay.answer_probe(f"p{i}", offer) for i, offer in enumerate(offers)),
+            return_exceptions=True,
+        )
+        refused = [r for r in results if isinstance(r, OfferError)]
+        assert [r.code for r in refused] == ["busy", "busy"]
+        assert relay.counters.probes_running == 2
+    finally:
+        await relay.close()
 
 
 async def test_bad_offer_is_refused_with_its_code(relay: Relay) -> None:
