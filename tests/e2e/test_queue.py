@@ -23,7 +23,7 @@ window.Notification.requestPermission = Real.requestPermission.bind(Real);
 
 def test_positions_move_up_live_and_survive_a_refresh(browser: Browser, server: Server) -> None:
     staff_ctx = browser.new_context(locale="pt-BR")
-    staff_ctx.grant_permissions(["notifications"], origin=server.url)
+    staff_ctx.grant_permissions(["notifications", "camera", "microphone"], origin=server.url)
     staff_ctx.add_init_script(NOTIFICATION_SPY)
     pro = staff_ctx.new_page()
     open_dashboard_as_admin(pro, server)
