@@ -7,11 +7,15 @@ const total = document.getElementById("waiting-total");
 const estimate = document.getElementById("estimate");
 const professionals = document.getElementById("professionals");
 const status = document.getElementById("status");
+const announcement = document.getElementById("position-announcement");
 const removed = document.getElementById("removed");
 const leave = document.getElementById("leave");
 
+let announced = null; // the position last read out to screen readers
+
 function stop(text) {
   removed.textContent = text;
+  announcement.textContent = "";
   removed.classList.remove("d-none");
   position.textContent = "—";
   total.textContent = "";
@@ -24,6 +28,10 @@ function stop(text) {
 const socket = openSocket("patient", (m) => {
   if (m.type === "queue") {
     position.textContent = _("%(position)sº", { position: m.position });
+    if (m.position !== announced) { // only a change is read out, not every update
+      announced = m.position;
+      announcement.textContent = _("Sua posição na fila: %(position)sº", { position: m.position });
+    }
     total.textContent = ngettext("%(num)d pessoa na fila", "%(num)d pessoas na fila", m.waiting);
     estimate.textContent = m.estimate;
     professionals.textContent = ngettext(

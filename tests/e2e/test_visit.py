@@ -5,31 +5,19 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Server
 from tests.e2e.pages import (
     accept_terms,
     assert_media_flows,
     log_in,
+    register_professional,
     skip_device_test,
     wait_first_frame,
 )
 from tests.support import make_cpf
 from web.formats import duration
-
-
-def register_professional(page: Page, server: Server) -> None:
-    page.goto(server.url + "/profissional/cadastro")
-    page.get_by_label("Nome completo").fill("Ana Beatriz Souza")
-    page.get_by_label("E-mail").fill("ana.souza@clinica.example")
-    page.get_by_label("Conselho").select_option("CRM")
-    page.get_by_label("Número").fill("123456")
-    page.get_by_label("UF").select_option("DF")
-    page.get_by_label("Senha (mínimo 10 caracteres)").fill("senha-da-ana-123")
-    page.get_by_label("Repita a senha").fill("senha-da-ana-123")
-    page.get_by_role("button", name="Enviar cadastro").click()
-    expect(page.get_by_role("heading", name="Cadastro recebido")).to_be_visible()
 
 
 def test_a_whole_visit(browser: Browser, server: Server) -> None:
