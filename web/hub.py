@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -57,6 +58,17 @@ class Hub:
         for ws in list(self._sockets.get(key, [])):
             await send_json(ws, message)
 
+    async def broadcast(self, keys: Iterable[str], message: Mapping[str, Any]) -> None:
+        """Send one message to every page of these people, translated and encoded once per
+        language (the professionals' waiting list can hold thousands of entries)."""
+        encoded: dict[str, str] = {}
+        for key in keys:
+            for ws in list(self._sockets.get(key, [])):
+                locale = ws.get(SOCKET_LOCALE, i18n.DEFAULT)
+                if locale not in encoded:
+                    encoded[locale] = json.dumps(i18n.localize(message, locale))
+                await send_text(ws, encoded[locale])
+
     async def close(self, key: str) -> None:
         """Close every page of this person (they signed out)."""
         for ws in list(self._sockets.pop(key, [])):
@@ -72,9 +84,14 @@ class Hub:
 async def send_json(ws: web.WebSocketResponse, message: Mapping[str, Any]) -> None:
     """Send, in the socket's language, ignoring a socket that is already closing (its page
     will reconnect)."""
+    await send_text(ws, json.dumps(i18n.localize(message, ws.get(SOCKET_LOCALE, i18n.DEFAULT))))
+
+
+async def send_text(ws: web.WebSocketResponse, text: str) -> None:
+    """Send text already encoded, ignoring a socket that is already closing."""
     if ws.closed:
         return
     try:
-        await ws.send_json(i18n.localize(message, ws.get(SOCKET_LOCALE, i18n.DEFAULT)))
+        await ws.send_str(text)
     except (ConnectionError, RuntimeError) as exc:
         log.debug("dropping message to a closing socket: %s", exc)

@@ -227,9 +227,7 @@ class Visits:
         waiting = self.store.waiting()
         for patient_id, message in self._places(waiting).items():
             await self.hub.send(patient_key(patient_id), message)
-        listing = self._waiting_list(waiting)
-        for key in self.hub.keys("staff:"):
-            await self.hub.send(key, listing)
+        await self.hub.broadcast(self.hub.keys("staff:"), self._waiting_list(waiting))
 
     async def send_place(self, patient_id: int) -> None:
         """Tell one patient their place (when their page connects)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
 from tests.integration.conftest import ClientMaker, post_form
@@ -298,3 +299,31 @@ async def test_socket_texts_come_in_the_pages_language(
     await pro_ws.send_json({"type": "remove", "ticket": listing[0]["ticket"], "reason": "pedido"})
     removed = await next_of(en_ws, "removed")
     assert removed["message"] == "The team took you out of the queue: at the patient's own request."
+
+
+async def test_every_dashboard_gets_the_pushed_list_in_its_own_language(
+    aiohttp_client: ClientMaker, client: TestClient
+) -> None:
+    from tests.integration.flows import register_patient
+
+    dashboards = []
+    for language, email in (
+        ("en", "ana@example.org"),
+        ("pt-BR", "bia@example.org"),
+        ("en", "cid@example.org"),
+    ):
+        pro = await aiohttp_client(client.server)
+        await choose_language(pro, language)
+        await approved_professional(pro, email=email)
+        ws = await open_ws(pro, "professional")
+        assert (await next_of(ws, "waiting_list"))["patients"] == []
+        dashboards.append(ws)
+    await register_patient(client, 70211, name="Paula Reis", born="1940-02-02")  # pushed to all
+
+    async def listed(ws: ClientWebSocketResponse) -> list[dict[str, Any]]:
+        while not (patients := (await next_of(ws, "waiting_list"))["patients"]):
+            pass  # a list pushed before the patient came (another dashboard opened)
+        return patients
+
+    labels = [(await listed(ws))[0]["priority"] for ws in dashboards]
+    assert labels == ["80 years or older", "80 anos ou mais", "80 years or older"]
