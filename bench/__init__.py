@@ -1,0 +1,1 @@
+"""Benchmarks: Atende against a naive aiortc server and Janus (see bench/README.md)."""
