@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -68,7 +69,8 @@ def proxied(config: Config) -> list[Any]:
     and host from its X-Forwarded-* headers (aiohttp-remotes), before anything reads them."""
     if not config.server.trusted_proxies:
         return []
-    return [XForwardedStrict([config.server.trusted_proxies]).middleware]
+    proxies = [ipaddress.ip_network(p, strict=False) for p in config.server.trusted_proxies]
+    return [XForwardedStrict([proxies]).middleware]  # one hop: the proxy, then the client
 
 
 async def _context(request: web.Request) -> dict[str, Any]:

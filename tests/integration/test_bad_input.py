@@ -188,6 +188,17 @@ async def test_rating_can_be_skipped_and_only_follows_a_real_call(
     assert row["rating"] is None and row["rated_at"] is not None
 
 
+async def test_a_request_that_skipped_the_proxy_is_refused(
+    aiohttp_client: ClientMaker, tmp_path: Path
+) -> None:
+    # the proxy is elsewhere (a network given loosely, as an operator may write it); this test
+    # client connects straight from 127.0.0.1, forwarded headers or not
+    config = make_config(tmp_path, server={"trusted_proxies": ["10.1.2.3/8"]})
+    client = await aiohttp_client(create_app(config))
+    assert (await client.get("/")).status == 400
+    assert (await client.get("/", headers={"X-Forwarded-For": "10.1.2.3"})).status == 400
+
+
 async def test_behind_a_proxy_the_client_address_is_the_forwarded_one(
     aiohttp_client: ClientMaker, tmp_path: Path
 ) -> None:
@@ -197,6 +208,11 @@ async def test_behind_a_proxy_the_client_address_is_the_forwarded_one(
     other = {"X-Forwarded-For": "198.51.100.9"}  # every request comes through the proxy
     client = await aiohttp_client(create_app(config), headers=other)
     assert (await client.get("/", headers={"X-Forwarded-For": ""})).status == 400  # not proxied
+    appended = {"X-Forwarded-For": "203.0.113.7, 198.51.100.9"}  # the proxy must replace it
+    assert (await client.get("/", headers=appended)).status == 400
+    https = await client.get("/", headers={"X-Forwarded-Proto": "https"})
+    assert https.status == 200 and "Strict-Transport-Security" in https.headers
+    assert "Strict-Transport-Security" not in (await client.get("/")).headers
     outside = {"X-Forwarded-For": "203.0.113.7"}
     assert (await client.get("/metrics", headers=outside)).status == 403
     local = {"X-Forwarded-For": "127.0.0.1"}  # the proxy forwards a request of this machine
