@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import json
 import logging
@@ -127,6 +128,7 @@ def _erase_inactive(config: Config, days: int | None) -> int:
     store = Store(config.database_path)
     try:
         erased = privacy.erase_inactive(store, days, time.time())
+        asyncio.run(privacy.wipe_free_space(store))
     finally:
         store.close()
     print(f"Erased {len(erased)} patients inactive for {days} days.")

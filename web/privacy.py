@@ -52,15 +52,25 @@ def _has_active_ticket(store: Store, patient_id: int) -> bool:
     return row is not None
 
 
-def wipe_free_space(store: Store) -> bool:
-    """Move the write-ahead log into the file and empty it: no old page version stays on disk.
+async def wipe_free_space(store: Store) -> bool:
+    """After an erasure: move the write-ahead log into the file and empty it, so no old page
+    version of the erased data stays on disk (off the event loop, Store.truncate_log).
 
-    SQLite waits (busy_timeout) for readers of an older snapshot to finish; if one still holds
-    on, the log is not emptied now (False, and a warning); the next erasure tries again."""
-    busy = store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-    if busy:
+    If a reader in another process held on, the log is not emptied now (False, and a warning);
+    the hourly task (web/retention.py) tries again until it is."""
+    if not store.wipe_pending:
+        return True
+    store.wipe_pending = False  # an erasure made while this runs sets it again
+    try:
+        emptied = await store.truncate_log()
+    except sqlite3.Error:
+        log.exception("privacy: emptying the write-ahead log failed")
+        emptied = False
+    if not emptied:
+        store.wipe_pending = True
         log.warning("privacy: the write-ahead log could not be emptied now (a reader held on)")
-    return not busy
+        return False
+    return True
 
 
 # -- the patient's own copy -------------------------------------------------------------------
@@ -178,14 +188,8 @@ def erasure_requests(store: Store) -> list[ErasureRequest]:
 
 def erase(store: Store, patient_id: int) -> bool:
     """Erase the patient's personal data and keep the anonymous statistics (see the module's
-    docstring). False if there is no such patient or they were erased already."""
-    if not _erase(store, patient_id):
-        return False
-    wipe_free_space(store)
-    return True
-
-
-def _erase(store: Store, patient_id: int) -> bool:
+    docstring). False if there is no such patient or they were erased already. The caller then
+    awaits wipe_free_space()."""
     with store.transaction() as db:
         row = db.execute(
             "SELECT 1 FROM patients WHERE id = ? AND erased_at IS NULL", (patient_id,)
@@ -208,6 +212,7 @@ def _erase(store: Store, patient_id: int) -> bool:
             " erased_at = ?, session_epoch = session_epoch + 1 WHERE id = ?",
             (f"apagado-{patient_id}", time.time(), patient_id),
         )
+    store.wipe_pending = True
     return True
 
 
@@ -258,10 +263,9 @@ def erase_inactive(
     read elsewhere; each is checked again here before it is erased."""
     if candidates is None:
         candidates = inactive_candidates(store.db, days, now)
-    erased = [pid for pid in candidates if _inactive(store, pid, days, now) and _erase(store, pid)]
+    erased = [pid for pid in candidates if _inactive(store, pid, days, now) and erase(store, pid)]
     if erased:
         audit.record(store, None, "retention_erasure", erased, f"retention_days={days}")
-        wipe_free_space(store)
     return erased
 
 
@@ -291,5 +295,5 @@ def forget_refusal(store: Store, patient_id: int) -> bool:
         ).fetchone()[0]
         if history == 0:
             db.execute("DELETE FROM patients WHERE id = ?", (patient_id,))
-    wipe_free_space(store)
+    store.wipe_pending = True
     return history == 0

@@ -236,6 +236,14 @@ class Store:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # Long reads (Store.read) and log truncations run in threads on connections of their
+        # own, one at a time: a truncation waits for readers, and writers on the loop wait for
+        # it, so neither ever waits on the event loop for the other.
+        self._file = None if path == ":memory:" else Path(path).resolve()
+        self._one_at_a_time = asyncio.Lock()
+        # Set after an erasure: the write-ahead log may still hold the erased data's old pages
+        # until truncate_log() succeeds (web/privacy.py).
+        self.wipe_pending = False
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -253,15 +261,14 @@ class Store:
         self.db.close()
 
     async def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a long read (a scan of the whole history) in a thread, on a read-only
-        connection of its own, so the event loop goes on serving pages meanwhile; with WAL the
-        read sees one consistent snapshot and blocks no writer. An in-memory database has no
-        second connection: there the read runs on the loop."""
-        if self.path == ":memory:":
+        """Run a long read (a scan of the whole history) in a thread, on a read-only connection
+        of its own, so the event loop goes on serving pages meanwhile; with WAL the read blocks
+        no writer. An in-memory database has no second connection: there it runs on the loop."""
+        if self._file is None:
             return query(self.db)
+        uri = self._file.as_uri() + "?mode=ro"
 
         def run() -> T:
-            uri = Path(self.path).resolve().as_uri() + "?mode=ro"
             db = sqlite3.connect(uri, uri=True)
             try:
                 db.execute("PRAGMA busy_timeout = 5000")
@@ -269,7 +276,27 @@ class Store:
             finally:
                 db.close()
 
-        return await asyncio.to_thread(run)
+        async with self._one_at_a_time:
+            return await asyncio.to_thread(run)
+
+    async def truncate_log(self) -> bool:
+        """Move the write-ahead log into the database file and empty it, in a thread on a
+        connection of its own; False if a reader (another process) held on past the busy
+        timeout, so the log could not be emptied now."""
+        if self._file is None:
+            return True
+        path = str(self._file)
+
+        def run() -> bool:
+            db = sqlite3.connect(path)
+            try:
+                db.execute("PRAGMA busy_timeout = 5000")
+                return bool(db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0)
+            finally:
+                db.close()
+
+        async with self._one_at_a_time:
+            return await asyncio.to_thread(run)
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]

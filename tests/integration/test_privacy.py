@@ -347,6 +347,43 @@ async def retention_population(client: TestClient) -> dict[str, int]:
     return ids
 
 
+async def test_an_erasure_the_log_kept_because_of_a_reader_is_wiped_later(
+    aiohttp_client: ClientMaker, tmp_path: Path
+) -> None:
+    """Another process reading the database holds old page versions in the write-ahead log:
+    the erasure is done at once, the log is emptied as soon as the reader lets go."""
+    config = make_config(tmp_path)
+    patient = await aiohttp_client(create_app(config))
+    admin = await aiohttp_client(patient.server)
+    await make_admin(admin)
+    store = patient.app[STORE]
+    staff = store.staff_by_email("gestao@example.org")
+    assert staff is not None
+    cpf = await register_patient(patient, 745, name="Quitéria Leitora Presa")
+    end_visit(store, cpf, staff.id)
+    asked = await post_form(
+        patient, "/paciente/dados", "/paciente/dados/exclusao", {"confirm": "yes"}
+    )
+    assert "Pedido de exclusão recebido" in await asked.text()
+    found = store.patient_by_cpf(cpf)
+    assert found is not None
+    reader = sqlite3.connect(config.database_path)  # e.g. a backup tool, in its own process
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM patients").fetchone()  # holds this snapshot
+    try:
+        done = await post_form(
+            admin, "/admin/privacidade", f"/admin/privacidade/{found.id}/apagar", {"confirm": "yes"}
+        )
+        assert f"paciente nº {found.id} foram apagados" in await done.text()
+        assert store.patient_by_cpf(cpf) is None
+        assert cpf.encode() in file_bytes(config)  # the old page versions are still on disk
+    finally:
+        reader.close()
+    assert await privacy.wipe_free_space(store)  # what the hourly task does
+    assert cpf.encode() not in file_bytes(config)
+    assert "Quitéria".encode() not in file_bytes(config)
+
+
 async def test_retention_erases_only_inactive_patients_at_start_up(
     aiohttp_client: ClientMaker, tmp_path: Path
 ) -> None:

@@ -330,6 +330,7 @@ async def confirm_erasure(request: web.Request) -> web.StreamResponse:
             ),
         )
         raise web.HTTPSeeOther("/admin/privacidade") from None
+    await privacy.wipe_free_space(store)
     audit.record(store, admin, "erasure", [patient_id])
     await request.app[DEVICE_TESTS].stop(patient_id)
     await request.app[HUB].close(patient_key(patient_id))

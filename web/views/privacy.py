@@ -31,6 +31,7 @@ async def refuse_terms(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther("/paciente/termos")
     await request.app[DEVICE_TESTS].stop(patient.id)
     deleted = privacy.forget_refusal(store, patient.id)
+    await privacy.wipe_free_space(store)
     log.info("patient %d: refused the terms%s", patient.id, "; deleted" if deleted else "")
     await sign_out(request, "patient")
     await request.app[HUB].close(patient_key(patient.id))
