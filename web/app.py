@@ -135,7 +135,8 @@ def create_app(config: Config, relay: Relay | None = None) -> web.Application:
     app[TURN] = TurnRest(tuple(ice.turn_urls), secret, ice.turn_ttl_seconds) if secret else None
     limits = config.limits
     app[GUARDS] = Guards(
-        logins=Lockout(limits.failed_logins, 15 * 60, limits.lockout_seconds),
+        accounts=Lockout(limits.failed_logins, 15 * 60, limits.lockout_seconds),
+        addresses=Lockout(limits.failed_logins_per_address, 15 * 60, limits.lockout_seconds),
         registrations=RateLimit(limits.registrations_per_minute, 60),
         chat=RateLimit(limits.chat_messages_per_10s, 10),
     )

@@ -91,6 +91,7 @@ class DeviceTestConfig:
 @dataclass(frozen=True)
 class LimitsConfig:
     failed_logins: int
+    failed_logins_per_address: int
     lockout_seconds: int
     registrations_per_minute: int
     chat_messages_per_10s: int
@@ -233,7 +234,12 @@ def _validate(config: Config) -> None:
         raise ConfigError("device_test.seconds: must be between 2 and 60")
     if not 1 <= config.device_test.max_running <= 100:
         raise ConfigError("device_test.max_running: must be between 1 and 100")
-    for name in ("failed_logins", "lockout_seconds", "registrations_per_minute"):
+    for name in (
+        "failed_logins",
+        "failed_logins_per_address",
+        "lockout_seconds",
+        "registrations_per_minute",
+    ):
         if getattr(config.limits, name) < 1:
             raise ConfigError(f"limits.{name}: must be at least 1")
     if config.limits.chat_messages_per_10s < 1:

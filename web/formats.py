@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from babel.dates import format_datetime
+from babel.numbers import format_decimal
 
 
 def duration(seconds: float | None) -> str:
@@ -39,9 +40,19 @@ def page_filters(tz: ZoneInfo) -> dict[str, Callable[..., Any]]:
     """The filters for templates: `|when` writes the time in the page's language (`locale`)."""
     plain = filters(tz)
 
+    def page_locale(context: jinja2.runtime.Context) -> str:
+        locale = context.get("locale")
+        return locale if isinstance(locale, str) else "pt_BR"
+
     @jinja2.pass_context
     def when(context: jinja2.runtime.Context, ts: float | None) -> str:
-        locale = context.get("locale")
-        return str(plain["when"](ts, locale if isinstance(locale, str) else "pt_BR"))
+        return str(plain["when"](ts, page_locale(context)))
 
-    return {**plain, "when": when}
+    @jinja2.pass_context
+    def decimal(context: jinja2.runtime.Context, value: float | None) -> str:
+        """4,5 in Portuguese, 4.5 in English (one decimal); "—" for none."""
+        if value is None:
+            return "—"
+        return str(format_decimal(value, "0.0", locale=page_locale(context)))
+
+    return {**plain, "when": when, "decimal": decimal}

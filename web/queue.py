@@ -24,6 +24,47 @@ class State(StrEnum):
 
 ACTIVE_STATES = (State.WAITING, State.CALLED, State.IN_CALL)
 
+# What a page calls each state and each end reason (tickets.end_reason; the visits pages).
+STATE_LABELS: dict[str, str] = {
+    State.WAITING: _("Aguardando"),
+    State.CALLED: _("Chamado"),
+    State.IN_CALL: _("Em atendimento"),
+    State.ENDED: _("Encerrado"),
+    State.LEFT: _("Saiu da fila"),
+}
+END_REASONS = {
+    "professional_hangup": _("o profissional desligou"),
+    "patient_hangup": _("o paciente desligou"),
+    "patient_lost": _("o paciente perdeu a conexão"),
+    "professional_lost": _("o profissional perdeu a conexão"),
+    "no_show": _("o paciente não se conectou a tempo"),
+    "no_connection": _("o vídeo do paciente não conectou"),
+    "professional_no_media": _("o vídeo do profissional não conectou"),
+    "disconnected": _("o paciente fechou a página por tempo demais"),
+    "patient_left": _("o paciente saiu da fila"),
+}
+
+# Why staff may take a patient out of the queue (code -> what the patient reads).
+REMOVAL_REASONS = {
+    "pedido": _("a pedido do próprio paciente"),
+    "outro_canal": _("o atendimento será feito por outro canal"),
+    "duplicado": _("cadastro em duplicidade"),
+    "fora_escopo": _("o caso precisa de atendimento presencial"),
+}
+
+
+def outcome_label(state: str, end_reason: str) -> str:
+    """ "Encerrado (encerrado pelo paciente)": a ticket's state and why, in words."""
+    label = STATE_LABELS.get(state, state)
+    if end_reason.startswith("removed:"):
+        removal = REMOVAL_REASONS.get(end_reason.removeprefix("removed:"), end_reason)
+        return _("%(state)s (retirado pela equipe: %(reason)s)", state=label, reason=removal)
+    if not end_reason:
+        return label
+    why = END_REASONS.get(end_reason, end_reason)
+    return _("%(state)s (%(reason)s)", state=label, reason=why)
+
+
 # Allowed moves. A called or in-call ticket goes back to waiting (at the head) when the
 # patient did not show up or the professional's connection was lost.
 TRANSITIONS: dict[State, frozenset[State]] = {

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from web.accounts import council_label, first_name
 from web.device_check import summary_text
-from web.queue import State
+from web.queue import State, outcome_label
 from web.store import Store
 
 
@@ -139,6 +139,11 @@ class TicketFacts:
     duration_s: float | None
     rating: int | None
     comment: str
+
+    @property
+    def outcome(self) -> str:
+        """The state and why, in words (the pages; exports keep the codes)."""
+        return outcome_label(self.state, self.end_reason)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from relay.errors import OfferError
 from web.hub import SOCKET_LOCALE, patient_key, send_json, staff_key
 from web.identity import caller
 from web.keys import CONFIG, DEVICE_TESTS, GUARDS, HUB, STORE, VISITS
-from web.queue import State
+from web.queue import REMOVAL_REASONS, State
 from web.security import origin_allowed
 from web.text import _
 from web.views.language import request_locale
-from web.visits import REMOVAL_REASONS, Side
+from web.visits import Side
 
 log = logging.getLogger(__name__)
 

@@ -97,11 +97,27 @@ class RateLimit:
 
 @dataclass
 class Guards:
-    """The application's limits: sign-in lockouts, registrations, chat."""
+    """The application's limits: sign-in lockouts, registrations, chat.
 
-    logins: Lockout
+    Sign-in failures count per account (a CPF, an e-mail) and, with a higher limit, per client
+    address (many people may share one: a clinic, a family). A success clears the account's
+    count, not the address's (else one's own account would reset a guesser's count)."""
+
+    accounts: Lockout
+    addresses: Lockout
     registrations: RateLimit
     chat: RateLimit
+
+    def sign_in_wait(self, account: str, address: str) -> float:
+        """Seconds until this account may be tried from this address (0: now)."""
+        return max(self.accounts.locked_for(account), self.addresses.locked_for(address))
+
+    def sign_in_failed(self, account: str, address: str) -> None:
+        self.accounts.failure(account)
+        self.addresses.failure(address)
+
+    def signed_in(self, account: str) -> None:
+        self.accounts.success(account)
 
 
 TOO_MANY_REGISTRATIONS = _("Muitos cadastros feitos desta rede agora. Tente de novo em 1 minuto.")

@@ -27,21 +27,13 @@ from web import device_check, queue
 from web.config import ChatConfig, QueueConfig
 from web.estimate import describe, estimate_wait
 from web.hub import Hub, patient_key, staff_key
-from web.queue import State
+from web.queue import REMOVAL_REASONS, State
 from web.store import Patient, Staff, Store, Ticket, WaitingEntry
 from web.text import _
 
 log = logging.getLogger(__name__)
 
 Side = Literal["patient", "professional"]
-
-# Why staff may take a patient out of the queue (code -> what the patient reads).
-REMOVAL_REASONS: dict[str, str] = {
-    "pedido": _("a pedido do próprio paciente"),
-    "outro_canal": _("o atendimento será feito por outro canal"),
-    "duplicado": _("cadastro em duplicidade"),
-    "fora_escopo": _("o caso precisa de atendimento presencial"),
-}
 
 
 # Chat messages of a call kept in memory (a reconnecting page gets the latest ones).

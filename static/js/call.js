@@ -291,7 +291,8 @@ const socket = openSocket(role, async (m) => {
     say(m.state === "lost" ? lost : _("Conectado."));
   } else if (m.type === "call_ended") {
     const text = (ENDED_TEXT[m.reason] || ENDED_TEXT.hangup)(m.by);
-    finish(text, role === "professional" && m.reason !== "hangup" ? `${afterCall}?aviso=${m.reason}` : afterCall);
+    const why = m.reason === "hangup" ? (m.by === "patient" ? "patient_hangup" : "") : m.reason;
+    finish(text, role === "professional" && why ? `${afterCall}?aviso=${why}` : afterCall);
   } else if (m.type === "requeued") {
     finish(m.message, role === "patient" ? `/paciente/fila?aviso=${m.reason}` : `${afterCall}?aviso=${m.reason}`);
   } else if (m.type === "removed") {

@@ -204,7 +204,8 @@ def test_the_patient_path_with_the_keyboard_alone(browser: Browser, server: Serv
     expect(pro.locator("#chat-log")).to_contain_text("Boa tarde, doutora")
     tab_to(page, page.get_by_role("button", name="Desligar", exact=True), backwards=True)
     keys.press("Enter")
-    expect(pro).to_have_url(server.url + "/profissional", timeout=10_000)
+    expect(pro).to_have_url(server.url + "/profissional?aviso=patient_hangup", timeout=10_000)
+    expect(pro.locator(".alert[role=status]")).to_have_text("O paciente encerrou o atendimento.")
 
     # The rating: Tab enters the stars, Space and the arrow keys choose; Shift+Tab comes back
     # to the chosen star.

@@ -51,6 +51,35 @@ async def test_guessing_a_password_is_locked_out(client: TestClient) -> None:
     assert "Muitas tentativas" in await resp.text()
 
 
+async def test_a_shared_address_is_not_locked_by_a_few_mistakes(client: TestClient) -> None:
+    """A clinic's network is one address for everyone: empty forms are not attempts, and other
+    people's mistakes there do not lock out a right password (only many more would)."""
+    await approved_professional(client)
+    client.session.cookie_jar.clear()
+    for _ in range(2):
+        empty = await post_form(
+            client, "/profissional/entrar", "/profissional/entrar", {"email": "", "password": ""}
+        )
+        assert empty.status == 422
+        assert "Informe o e-mail e a senha." in await empty.text()
+    for n in range(6):  # more than one account's limit, spread over several accounts
+        wrong = await post_form(
+            client, "/profissional/entrar", "/profissional/entrar",
+            {"email": f"outra{n}@example.org", "password": "chute-errado"},
+        )  # fmt: skip
+        assert wrong.status == 401
+    unknown = await post_form(
+        client, "/paciente/entrar", "/paciente/entrar",
+        {"cpf": make_cpf(405), "birth_date": "1990-01-01"},
+    )  # fmt: skip
+    assert unknown.status == 422
+    right = await post_form(
+        client, "/profissional/entrar", "/profissional/entrar",
+        {"email": "ana@example.org", "password": "senha-muito-boa"},
+    )  # fmt: skip
+    assert right.url.path == "/profissional"
+
+
 async def test_registrations_per_address_are_limited(
     aiohttp_client: ClientMaker, tmp_path: Path
 ) -> None:
@@ -204,7 +233,11 @@ async def test_behind_a_proxy_the_client_address_is_the_forwarded_one(
 ) -> None:
     """With server.trusted_proxies, /metrics' allowed addresses and the lockouts see the client
     the proxy forwards (an address only written in a header here: no traffic goes to it)."""
-    config = make_config(tmp_path, server={"trusted_proxies": ["127.0.0.1"]})
+    config = make_config(
+        tmp_path,
+        server={"trusted_proxies": ["127.0.0.1"]},
+        limits={"failed_logins_per_address": 3},
+    )
     other = {"X-Forwarded-For": "198.51.100.9"}  # every request comes through the proxy
     client = await aiohttp_client(create_app(config), headers=other)
     assert (await client.get("/", headers={"X-Forwarded-For": ""})).status == 400  # not proxied
@@ -222,7 +255,7 @@ async def test_behind_a_proxy_the_client_address_is_the_forwarded_one(
     client.session.cookie_jar.clear()
     token = csrf_from(await (await client.get("/paciente/entrar", headers=outside)).text())
     wrong = {"csrf_token": token, "cpf": cpf, "birth_date": "1985-07-15"}
-    for _ in range(config.limits.failed_logins):
+    for _ in range(config.limits.failed_logins_per_address):
         await client.post("/paciente/entrar", data=wrong, headers=outside)
     somebody = {"csrf_token": token, "cpf": make_cpf(432), "birth_date": "1990-05-17"}
     locked = await client.post("/paciente/entrar", data=somebody, headers=outside)

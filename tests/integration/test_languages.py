@@ -327,3 +327,25 @@ async def test_every_dashboard_gets_the_pushed_list_in_its_own_language(
 
     labels = [(await listed(ws))[0]["priority"] for ws in dashboards]
     assert labels == ["80 years or older", "80 anos ou mais", "80 years or older"]
+
+
+async def test_the_visits_say_how_each_ended_in_words(
+    aiohttp_client: ClientMaker, client: TestClient
+) -> None:
+    from tests.integration.flows import register_patient
+    from tests.integration.records import end_visit
+
+    store = client.app[STORE]
+    patient = await aiohttp_client(client.server)
+    cpf = await register_patient(patient, 70301, name="Rita Alves")
+    await make_admin(client)
+    staff = store.staff_by_email("gestao@example.org")
+    assert staff is not None
+    ticket = end_visit(store, cpf, staff.id)  # ended by the professional
+    brazilian = visible_text(await (await client.get("/admin/atendimentos")).text())
+    assert "Encerrado (o profissional desligou)" in brazilian
+    record = visible_text(await (await client.get(f"/admin/atendimentos/{ticket}")).text())
+    assert "Encerrado (o profissional desligou)" in record
+    await choose_language(client, "en", "/admin/atendimentos")
+    english = visible_text(await (await client.get("/admin/atendimentos")).text())
+    assert "Ended (the professional hung up)" in english and "professional_hangup" not in english

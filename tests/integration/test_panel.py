@@ -228,3 +228,24 @@ async def test_metrics_histograms_count_every_visit_of_the_history(client: TestC
     assert (duration["count"], duration["sum"]) == (2, 1000)
     stars = {s.labels["stars"]: s.value for s in families["atende_ratings"].samples}
     assert stars == {"1": 0, "2": 0, "3": 0, "4": 2, "5": 0}
+
+
+async def test_the_average_rating_is_written_in_the_pages_language(client: TestClient) -> None:
+    from tests.integration.test_languages import choose_language
+
+    store = client.app[STORE]
+    cpfs = []
+    for seed in (551, 552):
+        client.session.cookie_jar.clear()
+        cpfs.append(await register_patient(client, seed))
+    client.session.cookie_jar.clear()
+    await make_admin(client)
+    staff = store.staff_by_email("gestao@example.org")
+    assert staff is not None
+    for cpf, stars in zip(cpfs, (4, 5), strict=True):
+        end_visit(store, cpf, staff.id, rating=stars)
+    html = await (await client.get("/admin/profissionais")).text()
+    assert ">4,5</td>" in html
+    await choose_language(client, "en", "/admin/profissionais")
+    html = await (await client.get("/admin/profissionais")).text()
+    assert ">4.5</td>" in html

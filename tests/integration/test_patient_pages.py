@@ -62,6 +62,7 @@ async def test_existing_cpf_leads_to_lookup(client: TestClient) -> None:
     html = await resp.text()
     assert "Este CPF já está cadastrado" in html
     assert 'action="/paciente/entrar"' in html
+    assert 'value="1990-05-17"' in html  # what they typed stays: one click to sign in
 
 
 async def test_lookup_finds_the_same_ticket(client: TestClient, config: Config) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -45,7 +46,7 @@ async def register(request: web.Request) -> web.StreamResponse:
     if store.patient_by_cpf(parsed.cpf) is not None:
         return _render_lookup(
             request,
-            {"cpf": form.get("cpf", "")},
+            {"cpf": form.get("cpf", ""), "birth_date": form.get("birth_date", "")},
             {},
             notice=_(
                 "Este CPF já está cadastrado. Confirme a sua data de nascimento para continuar."
@@ -93,28 +94,29 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     form = await read_form(request)
     errors: dict[str, str] = {}
     cpf = accounts.normalize_cpf(form.get("cpf", ""))
-    if not accounts.cpf_is_valid(cpf):
+    if not cpf:
+        errors["cpf"] = _("Informe o seu CPF.")
+    elif not accounts.cpf_is_valid(cpf):
         errors["cpf"] = _("CPF inválido. Confira os 11 números.")
     born = accounts.parse_birth_date(form.get("birth_date", ""), date.today())
     if born is None:
         errors["birth_date"] = _("Informe a data de nascimento.")
     if errors:
         return _render_lookup(request, form, errors, status=422)
-    logins = request.app[GUARDS].logins
-    keys = (f"cpf:{cpf}", f"ip:{request.remote}")
-    wait = logins.locked_for(*keys)
+    guards, account, address = request.app[GUARDS], f"cpf:{cpf}", f"ip:{request.remote}"
+    wait = guards.sign_in_wait(account, address)
     if wait:
         return _render_lookup(request, form, {"birth_date": wait_text(wait)}, status=429)
     patient = request.app[STORE].patient_by_cpf(cpf)
     if patient is None or patient.birth_date != born:
-        logins.failure(*keys)
+        guards.sign_in_failed(account, address)
         return _render_lookup(
             request,
             form,
             {"birth_date": _("CPF ou data de nascimento não conferem com o cadastro.")},
             status=422,
         )
-    logins.success(keys[0])
+    guards.signed_in(account)
     request.app[STORE].patient_seen(patient.id)
     await sign_in_patient(request, patient)
     if form.get("para") == "dados":
@@ -142,7 +144,13 @@ def _next_page(request: web.Request, patient_id: int) -> str:
     return "/paciente/consulta"
 
 
-def _render_terms(request: web.Request, patient: Patient, error: str, status: int) -> web.Response:
+def _render_terms(
+    request: web.Request,
+    patient: Patient,
+    error: str,
+    status: int,
+    declared: Sequence[str] = (),
+) -> web.Response:
     config = request.app[CONFIG]
     age = accounts.age_on(patient.birth_date, date.today())
     accepted = request.app[STORE].last_consent_version(patient.id)
@@ -156,6 +164,7 @@ def _render_terms(request: web.Request, patient: Patient, error: str, status: in
         "priority_enabled": config.queue.priority_enabled,
         "age_priority": age >= 60,
         "conditions": queue.DECLARABLE,
+        "declared": declared,  # ticked before an error: still ticked
     }
     return aiohttp_jinja2.render_template("patient/terms.html", request, context, status=status)
 
@@ -188,15 +197,15 @@ async def accept_terms(request: web.Request) -> web.StreamResponse:
     patient = await require_patient(request)
     form = await read_form(request)
     config = request.app[CONFIG]
+    declared = [code for code in queue.DECLARABLE if form.get(f"priority_{code}") == "yes"]
     if form.get("accept") != "yes":
         error = _("Para continuar, marque que você leu e aceita os termos de uso.")
-        return _render_terms(request, patient, error, 422)
+        return _render_terms(request, patient, error, 422, declared)
     store = request.app[STORE]
     if form.get("version") == config.terms.version:
         store.record_consent(patient.id, config.terms.version)
     else:  # the terms changed while the page was open: show the new text
         raise web.HTTPSeeOther("/paciente/termos")
-    declared = [code for code in queue.DECLARABLE if form.get(f"priority_{code}") == "yes"]
     await request.app[VISITS].join(patient, declared)
     raise web.HTTPSeeOther("/paciente/fila")
 

@@ -13,13 +13,13 @@ from web import accounts, audit
 from web.hub import staff_key
 from web.identity import caller, require_professional, sign_in_staff, sign_out
 from web.keys import GUARDS, HUB, STORE, VISITS
+from web.queue import REMOVAL_REASONS
 from web.security import read_form
 from web.store import EmailTaken
 from web.text import _
 from web.throttle import TOO_MANY_REGISTRATIONS, wait_text
 from web.views.common import render_call
 from web.views.language import translated
-from web.visits import REMOVAL_REASONS
 
 NOBODY_WAITING = _("Não há ninguém aguardando no momento.")
 
@@ -29,6 +29,15 @@ DASHBOARD_NOTICES = {
     "lost": _("O paciente perdeu a conexão e o atendimento foi encerrado."),
     "professional_lost": _(
         "Sua conexão caiu por tempo demais; o paciente voltou ao início da fila."
+    ),
+    "patient_hangup": _("O paciente encerrou o atendimento."),
+    "professional_hangup": _(
+        "O atendimento foi encerrado antes de começar; o paciente voltou ao início da fila."
+    ),
+    "no_connection": _("O vídeo do paciente não conectou; o paciente voltou ao início da fila."),
+    "professional_no_media": _(
+        "O seu vídeo não conectou; o paciente voltou ao início da fila. Confira a câmera e a"
+        " conexão antes de atender de novo."
     ),
 }
 
@@ -92,9 +101,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await read_form(request)
     email = form.get("email", "").strip().lower()
     password = form.get("password", "")
-    logins = request.app[GUARDS].logins
-    keys = (f"email:{email}", f"ip:{request.remote}")
-    wait = logins.locked_for(*keys)
+    if not email or not password:  # nothing was tried: not a failed sign-in
+        return _login(request, email, _("Informe o e-mail e a senha."), 422)
+    guards, account, address = request.app[GUARDS], f"email:{email}", f"ip:{request.remote}"
+    wait = guards.sign_in_wait(account, address)
     if wait:
         return _login(request, email, wait_text(wait), 429)
     staff = request.app[STORE].staff_by_email(email)
@@ -102,9 +112,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     # An unknown e-mail is checked against a dummy hash, so both take the same time.
     stored = staff.password_hash if staff is not None else accounts.DUMMY_HASH
     if not await asyncio.to_thread(accounts.verify_password, stored, password) or staff is None:
-        logins.failure(*keys)
+        guards.sign_in_failed(account, address)
         return _login(request, email, _("E-mail ou senha incorretos."), 401)
-    logins.success(keys[0])
+    guards.signed_in(account)
     if staff.status == "pending":
         return _login(
             request, email, _("Seu cadastro ainda aguarda a aprovação de um administrador."), 403
