@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -174,18 +175,27 @@ def validate_professional(form: dict[str, str]) -> tuple[ProfessionalForm | None
     uf = form.get("council_uf", "").upper()
     if uf not in UFS:
         errors["council_uf"] = _("Escolha a UF do conselho.")
-    password = form.get("password", "")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = _(
-            "A senha precisa ter pelo menos %(min)d caracteres.", min=MIN_PASSWORD_LENGTH
-        )
-    elif len(password) > 1024:
-        errors["password"] = _("Senha longa demais.")
-    elif password != form.get("password_confirm", ""):
-        errors["password_confirm"] = _("As senhas não são iguais.")
+    errors |= new_password_errors(form)
     if errors:
         return None, errors
-    return ProfessionalForm(name, email, council, number, uf, password), errors
+    return ProfessionalForm(name, email, council, number, uf, form["password"]), errors
+
+
+def new_password_errors(form: Mapping[str, str]) -> dict[str, str]:
+    """What is wrong with a new password (field "password") and its repetition
+    ("password_confirm")."""
+    password = form.get("password", "")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return {
+            "password": _(
+                "A senha precisa ter pelo menos %(min)d caracteres.", min=MIN_PASSWORD_LENGTH
+            )
+        }
+    if len(password) > 1024:
+        return {"password": _("Senha longa demais.")}
+    if password != form.get("password_confirm", ""):
+        return {"password_confirm": _("As senhas não são iguais.")}
+    return {}
 
 
 def hash_password(password: str) -> str:

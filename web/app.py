@@ -211,6 +211,8 @@ def _routes(app: web.Application) -> None:
     r.add_get("/profissional/entrar", professional.login_form)
     r.add_post("/profissional/entrar", professional.login)
     r.add_post("/profissional/sair", professional.logout)
+    r.add_get("/profissional/senha", professional.password_form)
+    r.add_post("/profissional/senha", professional.change_password)
     r.add_post("/profissional/atender", professional.take_next)
     r.add_get("/profissional/consulta", professional.call_page)
     r.add_get("/admin", admin.overview_page)

@@ -83,6 +83,11 @@ def test_every_page_passes_axe_in_portuguese(browser: Browser, server: Server) -
     pro.get_by_role("row").filter(has_text="Marta").get_by_role("link").click()
     expect(pro.get_by_role("heading", level=2)).to_contain_text("Registro do atendimento")
     assert_accessible(pro, "admin: a visit's record")
+    pro.get_by_role("link", name="Trocar senha").click()
+    pro.get_by_role("button", name="Trocar senha").click()  # nothing filled in
+    expect(pro.locator("#current_password-error")).to_have_text("Informe a sua senha atual.")
+    expect(pro.get_by_label("Senha atual")).to_be_focused()  # where the fix is needed
+    assert_accessible(pro, "changing one's password, with errors")
     for each in (visitor_ctx, patient_ctx, staff_ctx):
         each.close()
 
@@ -205,7 +210,8 @@ def test_the_patient_path_with_the_keyboard_alone(browser: Browser, server: Serv
     tab_to(page, page.get_by_role("button", name="Desligar", exact=True), backwards=True)
     keys.press("Enter")
     expect(pro).to_have_url(server.url + "/profissional?aviso=patient_hangup", timeout=10_000)
-    expect(pro.locator(".alert[role=status]")).to_have_text("O paciente encerrou o atendimento.")
+    notice = pro.locator(".alert-info[role=status]")
+    expect(notice).to_have_text("O paciente encerrou o atendimento.")
 
     # The rating: Tab enters the stars, Space and the arrow keys choose; Shift+Tab comes back
     # to the chosen star.

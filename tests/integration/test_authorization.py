@@ -67,6 +67,8 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/profissional/entrar"): EVERYONE,
     ("POST", "/profissional/entrar"): EVERYONE,
     ("POST", "/profissional/sair"): EVERYONE,
+    ("GET", "/profissional/senha"): STAFF,
+    ("POST", "/profissional/senha"): STAFF,
     ("POST", "/profissional/atender"): STAFF,
     ("GET", "/profissional/consulta"): STAFF,
     ("GET", "/admin"): ADMIN,

@@ -199,6 +199,12 @@ async def test_every_page_reads_in_english(aiohttp_client: ClientMaker, client: 
     await pages.get("professional", pro, "/profissional/consulta")
     await visits.hang_up(ticket, "professional")
     await pages.get("professional", pro, "/profissional?aviso=lost")
+    await pages.get("professional", pro, "/profissional?aviso=patient_hangup")
+    await pages.get("professional", pro, "/profissional/senha")
+    await pages.post(
+        "professional", pro, "/profissional/senha", "/profissional/senha",
+        current_password="wrong-one", password="short",
+    )  # fmt: skip
     await pages.post("rated", rated, "/paciente/avaliacao", "/paciente/avaliacao", rating="9")
     thanks = await pages.post(
         "rated", rated, "/paciente/avaliacao", "/paciente/avaliacao",

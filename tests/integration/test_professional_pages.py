@@ -99,3 +99,40 @@ async def test_take_next_opens_the_call_page(aiohttp_client, client: TestClient)
     # A double click changes nothing: the same call page, nobody else taken.
     again = await post_form(client, "/profissional/consulta", "/profissional/atender", {})
     assert again.url.path == "/profissional/consulta"
+
+
+async def test_a_professional_changes_their_own_password(
+    aiohttp_client, client: TestClient
+) -> None:
+    await approved_professional(client)
+    elsewhere = await aiohttp_client(client.server)  # the same person on another device
+    await post_form(elsewhere, "/profissional/entrar", "/profissional/entrar",
+                    {"email": "ana@example.org", "password": "senha-muito-boa"})  # fmt: skip
+    assert (await elsewhere.get("/profissional", allow_redirects=False)).status == 200
+
+    wrong = await post_form(client, "/profissional/senha", "/profissional/senha", {
+        "current_password": "chute-errado", "password": "curta", "password_confirm": "curta",
+    })  # fmt: skip
+    assert wrong.status == 422
+    html = await wrong.text()
+    assert "Senha atual incorreta." in html and "pelo menos 10 caracteres" in html
+    mismatch = await post_form(client, "/profissional/senha", "/profissional/senha", {
+        "current_password": "senha-muito-boa", "password": "nova-senha-boa",
+        "password_confirm": "nova-senha-bo",
+    })  # fmt: skip
+    assert "As senhas não são iguais." in await mismatch.text()
+
+    done = await post_form(client, "/profissional/senha", "/profissional/senha", {
+        "current_password": "senha-muito-boa", "password": "nova-senha-boa",
+        "password_confirm": "nova-senha-boa",
+    })  # fmt: skip
+    assert done.url.path == "/profissional"  # this session goes on
+    assert "Senha alterada. Suas outras sessões foram encerradas." in await done.text()
+    assert (await elsewhere.get("/profissional", allow_redirects=False)).status == 303
+    client.session.cookie_jar.clear()
+    old = await post_form(client, "/profissional/entrar", "/profissional/entrar",
+                          {"email": "ana@example.org", "password": "senha-muito-boa"})  # fmt: skip
+    assert old.status == 401
+    new = await post_form(client, "/profissional/entrar", "/profissional/entrar",
+                          {"email": "ana@example.org", "password": "nova-senha-boa"})  # fmt: skip
+    assert new.url.path == "/profissional"

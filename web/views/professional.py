@@ -125,6 +125,48 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/admin" if staff.is_admin else "/profissional")
 
 
+def _password_page(request: web.Request, errors: dict[str, str], status: int) -> web.Response:
+    return aiohttp_jinja2.render_template(
+        "professional/password.html", request, {"errors": errors}, status=status
+    )
+
+
+async def password_form(request: web.Request) -> web.StreamResponse:
+    await require_professional(request)
+    return _password_page(request, {}, 200)
+
+
+async def change_password(request: web.Request) -> web.StreamResponse:
+    """A professional or admin changes their own password: the current one is checked (and
+    counts as a sign-in attempt); every other session of theirs ends, this one goes on."""
+    staff = await require_professional(request)
+    form = await read_form(request)
+    guards, account, address = request.app[GUARDS], f"email:{staff.email}", f"ip:{request.remote}"
+    wait = guards.sign_in_wait(account, address)
+    if wait:
+        return _password_page(request, {"current_password": wait_text(wait)}, 429)
+    errors: dict[str, str] = {}
+    current = form.get("current_password", "")
+    if not current:
+        errors["current_password"] = _("Informe a sua senha atual.")
+    elif not await asyncio.to_thread(accounts.verify_password, staff.password_hash, current):
+        guards.sign_in_failed(account, address)
+        errors["current_password"] = _("Senha atual incorreta.")
+    errors |= accounts.new_password_errors(form)
+    if errors:
+        return _password_page(request, errors, 422)
+    store = request.app[STORE]
+    store.set_password(staff.id, await asyncio.to_thread(accounts.hash_password, form["password"]))
+    await request.app[HUB].close(staff_key(staff.id))  # pages elsewhere: signed out
+    changed = store.staff(staff.id)
+    assert changed is not None
+    session = await sign_in_staff(request, changed)
+    session["notice"] = translated(
+        request, _("Senha alterada. Suas outras sessões foram encerradas.")
+    )
+    raise web.HTTPSeeOther("/admin" if changed.is_admin else "/profissional")
+
+
 async def logout(request: web.Request) -> web.StreamResponse:
     who = await caller(request)
     await sign_out(request, "staff")
