@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Response, expect
 
 from tests.e2e.conftest import Server
 from tests.e2e.pages import (
@@ -21,8 +21,20 @@ from web.formats import duration
 
 
 def test_a_whole_visit(browser: Browser, server: Server) -> None:
+    # Every script, style and data request of every page succeeds (form pages answer a
+    # mistake with 422 on purpose: those are documents).
+    failed: list[str] = []
+
+    def watched(context: BrowserContext) -> BrowserContext:
+        def seen(response: Response) -> None:
+            if response.status >= 400 and response.request.resource_type != "document":
+                failed.append(f"{response.status} {response.url}")
+
+        context.on("response", seen)
+        return context
+
     # The professional registers and an admin approves them, all through the pages.
-    staff_ctx = browser.new_context(locale="pt-BR")
+    staff_ctx = watched(browser.new_context(locale="pt-BR"))
     pro = staff_ctx.new_page()
     register_professional(pro, server)
     log_in(pro, server, "ana.souza@clinica.example", "senha-da-ana-123")
@@ -36,7 +48,7 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     expect(pro.get_by_role("heading", name="Pacientes aguardando")).to_be_visible()
 
     # The patient registers, accepts the terms and sees position 1.
-    patient_ctx = browser.new_context(locale="pt-BR")
+    patient_ctx = watched(browser.new_context(locale="pt-BR"))
     patient = patient_ctx.new_page()
     patient.goto(server.url + "/")
     patient.get_by_role("link", name="Sou paciente").click()
@@ -116,6 +128,7 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
     expect(pro.get_by_role("cell", name="Joana", exact=True)).to_be_visible()
     staff_ctx.close()
     patient_ctx.close()
+    assert failed == []
 
     # The server's log told the story without anyone's personal data.
     log = server.log.read_text()
