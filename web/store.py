@@ -298,6 +298,12 @@ class Store:
         async with self._one_at_a_time:
             return await asyncio.to_thread(run)
 
+    def change_mark(self) -> tuple[int, int]:
+        """Differs from an earlier mark once anything was written to the database since, by
+        this process (total_changes) or by any other connection (PRAGMA data_version)."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        return self.db.total_changes, int(version)
+
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):

@@ -73,6 +73,8 @@ class Visits:
         # sides whose media connection ended during the call -> whether the other page was told
         self._media_gone: dict[tuple[int, Side], bool] = {}
         self._offered: set[tuple[int, Side]] = set()  # sides whose page sent an offer this call
+        # Every place as last worked out, and the database's change mark it was worked out at
+        self._places_at: tuple[tuple[int, int], dict[int, dict[str, Any]]] | None = None
         relay.on_state_change = self._peer_state_changed
 
     # -- timers ---------------------------------------------------------------------
@@ -216,14 +218,23 @@ class Visits:
 
     async def push_queue(self) -> None:
         """Send every waiting patient their place and every professional the list."""
-        waiting = self.store.waiting()
-        for patient_id, message in self._places(waiting).items():
+        mark, waiting = self.store.change_mark(), self.store.waiting()
+        places = self._places(waiting)
+        self._places_at = (mark, places)
+        for patient_id, message in places.items():
             await self.hub.send(patient_key(patient_id), message)
         await self.hub.broadcast(self.hub.keys("staff:"), self._waiting_list(waiting))
 
     async def send_place(self, patient_id: int) -> None:
-        """Tell one patient their place (when their page connects)."""
-        message = self._places(self.store.waiting()).get(patient_id)
+        """Tell one patient their place (when their page connects). The places last worked out
+        serve while nothing was written to the database since, so a thousand pages reconnecting
+        at once (a server restart) do not each work out every place (O(n) each); a change the
+        database has not seen (a professional's page opening or closing) is pushed to every
+        page anyway."""
+        mark = self.store.change_mark()
+        if self._places_at is None or self._places_at[0] != mark:
+            self._places_at = (mark, self._places(self.store.waiting()))
+        message = self._places_at[1].get(patient_id)
         if message is not None:
             await self.hub.send(patient_key(patient_id), message)
 

@@ -405,3 +405,22 @@ async def test_a_professional_ending_before_the_call_starts_keeps_the_patients_p
     assert requeued["reason"] == "professional_hangup"
     await next_of(patient_ws, "queue", position=1)
     assert client.app[STORE].active_ticket(1) is not None
+
+
+async def test_a_reconnecting_page_gets_its_place_as_the_database_has_it_now(
+    aiohttp_client: ClientMaker, client: TestClient, config: Config
+) -> None:
+    """Pages connecting reuse the places last worked out only while the database is unchanged:
+    a change written by this process or by another one is seen at once."""
+    first, second = await aiohttp_client(client.server), await aiohttp_client(client.server)
+    await register_patient(first, 171, name="Ana Primeira")
+    await register_patient(second, 172, name="Bia Segunda")
+    for _ in range(2):  # the second reconnect is served from the places worked out before
+        ws = await open_ws(second, "patient")
+        assert (await next_of(ws, "queue"))["position"] == 2
+        await ws.close()
+    with sqlite3.connect(config.database_path) as other_process:
+        other_process.execute("UPDATE tickets SET state = 'left' WHERE id = 1")
+    ws = await open_ws(second, "patient")
+    assert (await next_of(ws, "queue"))["position"] == 1
+    await ws.close()
