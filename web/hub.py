@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 # The language of the page behind a socket (set when it opens); texts sent to it are translated.
 SOCKET_LOCALE: web.ResponseKey[str] = web.ResponseKey("locale", str)
+# The sign-in (web.identity.sign_in_id) the page behind a socket was opened with.
+SOCKET_SIGN_IN: web.ResponseKey[str] = web.ResponseKey("sign_in", str)
 
 
 def patient_key(patient_id: int) -> str:
@@ -69,10 +71,16 @@ class Hub:
                     encoded[locale] = json.dumps(i18n.localize(message, locale))
                 await send_text(ws, encoded[locale])
 
-    async def close(self, key: str) -> None:
-        """Close every page of this person (they signed out)."""
-        for ws in list(self._sockets.pop(key, [])):
-            await ws.close(code=4001, message=b"signed out")
+    async def close(self, key: str, keep_sign_in: str = "") -> None:
+        """Close every page of this person (they signed out), except those opened with the
+        sign-in keep_sign_in (this browser, when one signs out everywhere else)."""
+        sockets = self._sockets.pop(key, [])
+        kept = [ws for ws in sockets if keep_sign_in and ws.get(SOCKET_SIGN_IN) == keep_sign_in]
+        if kept:
+            self._sockets[key] = kept
+        for ws in sockets:
+            if ws not in kept:
+                await ws.close(code=4001, message=b"signed out")
 
     async def close_all(self) -> None:
         for sockets in list(self._sockets.values()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,11 +59,21 @@ async def sign_in_patient(request: web.Request, patient: Patient) -> Session:
     return session
 
 
-async def sign_in_staff(request: web.Request, staff: Staff) -> Session:
+async def sign_in_staff(request: web.Request, staff: Staff, sign_in: str = "") -> Session:
+    """A new session for this staff member. sign_in: the id of this browser's sign-in, kept
+    when the same person signs in again here (a password change); new otherwise."""
     session = await new_session(request)
     session["staff_id"] = staff.id
     session["staff_epoch"] = staff.session_epoch
+    session["sign_in"] = sign_in or secrets.token_urlsafe(12)
     return session
+
+
+async def sign_in_id(request: web.Request) -> str:
+    """The id of this browser's sign-in ("" for none): sockets remember the one they opened
+    with, so that "sign out everywhere else" leaves this browser's pages alone."""
+    value = (await get_session(request)).get("sign_in", "")
+    return value if isinstance(value, str) else ""
 
 
 async def sign_out(request: web.Request, who: Literal["patient", "staff"]) -> None:

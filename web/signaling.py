@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from relay.errors import OfferError
-from web.hub import SOCKET_LOCALE, patient_key, send_json, staff_key
-from web.identity import caller
+from web.hub import SOCKET_LOCALE, SOCKET_SIGN_IN, patient_key, send_json, staff_key
+from web.identity import caller, sign_in_id
 from web.keys import CONFIG, DEVICE_TESTS, GUARDS, HUB, STORE, VISITS
 from web.queue import REMOVAL_REASONS, State
 from web.security import origin_allowed
@@ -113,6 +113,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     limit = request.app[CONFIG].limits.message_bytes
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=2 * limit)
     ws[SOCKET_LOCALE] = request_locale(request)  # texts sent to this page: in its language
+    ws[SOCKET_SIGN_IN] = await sign_in_id(request)
     await ws.prepare(request)
     hub = request.app[HUB]
     for old in hub.add(key, ws):

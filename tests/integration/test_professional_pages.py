@@ -1,7 +1,9 @@
+from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
 from tests.integration.conftest import post_form
 from tests.integration.flows import approved_professional, register_patient
+from tests.integration.test_signaling import next_of, open_ws
 from web.accounts import hash_password
 from web.keys import STORE
 
@@ -109,6 +111,8 @@ async def test_a_professional_changes_their_own_password(
     await post_form(elsewhere, "/profissional/entrar", "/profissional/entrar",
                     {"email": "ana@example.org", "password": "senha-muito-boa"})  # fmt: skip
     assert (await elsewhere.get("/profissional", allow_redirects=False)).status == 200
+    here_ws = await open_ws(client, "professional")  # a list open in another tab, here
+    there_ws = await open_ws(elsewhere, "professional")
 
     wrong = await post_form(client, "/profissional/senha", "/profissional/senha", {
         "current_password": "chute-errado", "password": "curta", "password_confirm": "curta",
@@ -129,6 +133,12 @@ async def test_a_professional_changes_their_own_password(
     assert done.url.path == "/profissional"  # this session goes on
     assert "Senha alterada. Suas outras sessões foram encerradas." in await done.text()
     assert (await elsewhere.get("/profissional", allow_redirects=False)).status == 303
+    closed = await there_ws.receive(timeout=5)
+    while closed.type is WSMsgType.TEXT:  # what was sent before (hello, the list)
+        closed = await there_ws.receive(timeout=5)
+    assert (closed.type, closed.data) == (WSMsgType.CLOSE, 4001)  # signed out there
+    await here_ws.send_json({"type": "availability", "available": False})  # this tab goes on
+    assert (await next_of(here_ws, "availability"))["available"] is False
     client.session.cookie_jar.clear()
     old = await post_form(client, "/profissional/entrar", "/profissional/entrar",
                           {"email": "ana@example.org", "password": "senha-muito-boa"})  # fmt: skip

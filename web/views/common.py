@@ -63,5 +63,6 @@ def render_call(
         "chat_max": config.chat.max_length,
         "after_call": after_call,
         "remote_label": remote_label,
+        "in_call": True,  # no links away from the call in the page's header
     }
     return aiohttp_jinja2.render_template("call.html", request, context)

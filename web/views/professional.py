@@ -11,7 +11,7 @@ from aiohttp_session import get_session
 
 from web import accounts, audit
 from web.hub import staff_key
-from web.identity import caller, require_professional, sign_in_staff, sign_out
+from web.identity import caller, require_professional, sign_in_id, sign_in_staff, sign_out
 from web.keys import GUARDS, HUB, STORE, VISITS
 from web.queue import REMOVAL_REASONS
 from web.security import read_form
@@ -104,7 +104,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not email or not password:  # nothing was tried: not a failed sign-in
         return _login(request, email, _("Informe o e-mail e a senha."), 422)
     guards, account, address = request.app[GUARDS], f"email:{email}", f"ip:{request.remote}"
-    wait = guards.sign_in_wait(account, address)
+    wait = guards.sign_in_attempt(account, address)
     if wait:
         return _login(request, email, wait_text(wait), 429)
     staff = request.app[STORE].staff_by_email(email)
@@ -112,9 +112,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     # An unknown e-mail is checked against a dummy hash, so both take the same time.
     stored = staff.password_hash if staff is not None else accounts.DUMMY_HASH
     if not await asyncio.to_thread(accounts.verify_password, stored, password) or staff is None:
-        guards.sign_in_failed(account, address)
         return _login(request, email, _("E-mail ou senha incorretos."), 401)
-    guards.signed_in(account)
+    guards.signed_in(account, address)
     if staff.status == "pending":
         return _login(
             request, email, _("Seu cadastro ainda aguarda a aprovação de um administrador."), 403
@@ -142,25 +141,26 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     staff = await require_professional(request)
     form = await read_form(request)
     guards, account, address = request.app[GUARDS], f"email:{staff.email}", f"ip:{request.remote}"
-    wait = guards.sign_in_wait(account, address)
-    if wait:
-        return _password_page(request, {"current_password": wait_text(wait)}, 429)
     errors: dict[str, str] = {}
     current = form.get("current_password", "")
     if not current:
         errors["current_password"] = _("Informe a sua senha atual.")
+    elif wait := guards.sign_in_attempt(account, address):
+        return _password_page(request, {"current_password": wait_text(wait)}, 429)
     elif not await asyncio.to_thread(accounts.verify_password, staff.password_hash, current):
-        guards.sign_in_failed(account, address)
         errors["current_password"] = _("Senha atual incorreta.")
+    else:
+        guards.signed_in(account, address)
     errors |= accounts.new_password_errors(form)
     if errors:
         return _password_page(request, errors, 422)
     store = request.app[STORE]
     store.set_password(staff.id, await asyncio.to_thread(accounts.hash_password, form["password"]))
-    await request.app[HUB].close(staff_key(staff.id))  # pages elsewhere: signed out
+    here = await sign_in_id(request)
+    await request.app[HUB].close(staff_key(staff.id), keep_sign_in=here)  # pages elsewhere
     changed = store.staff(staff.id)
     assert changed is not None
-    session = await sign_in_staff(request, changed)
+    session = await sign_in_staff(request, changed, here)
     session["notice"] = translated(
         request, _("Senha alterada. Suas outras sessões foram encerradas.")
     )
