@@ -62,6 +62,12 @@ class Lockout:
         for key in keys:
             self._records.pop(self._digest(key), None)
 
+    def forgive(self, key: str) -> None:
+        """Take back the latest failure of key (it was counted before the check succeeded)."""
+        record = self._records.get(self._digest(key))
+        if record is not None and record.failures:
+            record.failures.pop()
+
     def _forget_old(self, now: float) -> None:
         if len(self._records) < 10_000:
             return
@@ -108,16 +114,19 @@ class Guards:
     registrations: RateLimit
     chat: RateLimit
 
-    def sign_in_wait(self, account: str, address: str) -> float:
-        """Seconds until this account may be tried from this address (0: now)."""
-        return max(self.accounts.locked_for(account), self.addresses.locked_for(address))
+    def sign_in_attempt(self, account: str, address: str) -> float:
+        """Before a password or birth date is checked: the seconds to wait (locked), or 0 and
+        the attempt is counted as a failure at once, so that attempts checked in parallel (a
+        password check takes a while off the event loop) all count; signed_in() forgives it."""
+        wait = max(self.accounts.locked_for(account), self.addresses.locked_for(address))
+        if not wait:
+            self.accounts.failure(account)
+            self.addresses.failure(address)
+        return wait
 
-    def sign_in_failed(self, account: str, address: str) -> None:
-        self.accounts.failure(account)
-        self.addresses.failure(address)
-
-    def signed_in(self, account: str) -> None:
+    def signed_in(self, account: str, address: str) -> None:
         self.accounts.success(account)
+        self.addresses.forgive(address)
 
 
 TOO_MANY_REGISTRATIONS = _("Muitos cadastros feitos desta rede agora. Tente de novo em 1 minuto.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -49,6 +50,20 @@ async def test_guessing_a_password_is_locked_out(client: TestClient) -> None:
     )  # fmt: skip
     assert resp.status == 429
     assert "Muitas tentativas" in await resp.text()
+
+
+async def test_guesses_sent_in_parallel_are_all_counted(client: TestClient) -> None:
+    """A password check takes a while (off the event loop): guesses sent together must not
+    all slip through before the first failure is counted."""
+    await approved_professional(client)
+    client.session.cookie_jar.clear()
+    token = csrf_from(await (await client.get("/profissional/entrar")).text())
+    guess = {"csrf_token": token, "email": "ana@example.org", "password": "chute-errado"}
+    answers = await asyncio.gather(
+        *(client.post("/profissional/entrar", data=guess) for _ in range(12))
+    )
+    statuses = sorted(r.status for r in answers)
+    assert statuses == [401] * 5 + [429] * 7, statuses
 
 
 async def test_a_shared_address_is_not_locked_by_a_few_mistakes(client: TestClient) -> None:

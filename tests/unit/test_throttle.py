@@ -1,6 +1,6 @@
 import pickle
 
-from web.throttle import Lockout, RateLimit, wait_text
+from web.throttle import Guards, Lockout, RateLimit, wait_text
 
 
 class Clock:
@@ -47,6 +47,25 @@ def test_lockout_keeps_no_cpf_or_e_mail_in_memory() -> None:
     assert lock.locked_for("cpf:52998224725") == 100
     kept = pickle.dumps(lock.__dict__ | {"clock": None})  # everything the lockout holds
     assert b"52998224725" not in kept and b"ana@example.org" not in kept
+
+
+def test_a_sign_in_counts_before_the_check_and_a_success_takes_it_back() -> None:
+    clock = Clock()
+    guards = Guards(
+        accounts=Lockout(limit=2, window=60, lockout=100, clock=clock),
+        addresses=Lockout(limit=3, window=60, lockout=100, clock=clock),
+        registrations=RateLimit(10, 60, clock=clock),
+        chat=RateLimit(10, 10, clock=clock),
+    )
+    assert guards.sign_in_attempt("email:a", "ip:x") == 0  # counted already
+    guards.signed_in("email:a", "ip:x")  # right password: forgiven
+    for account in ("email:b", "email:c"):
+        assert guards.sign_in_attempt(account, "ip:x") == 0  # two wrong ones, not forgiven
+    assert guards.sign_in_attempt("email:a", "ip:x") == 0  # the third failure locks the address
+    assert guards.sign_in_attempt("email:d", "ip:x") == 100
+    assert guards.sign_in_attempt("email:d", "ip:y") == 0  # another address is free
+    assert guards.sign_in_attempt("email:d", "ip:z") == 0  # d's second failure locks d
+    assert guards.sign_in_attempt("email:d", "ip:w") == 100
 
 
 def test_rate_limit() -> None:

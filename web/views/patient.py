@@ -104,19 +104,18 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     if errors:
         return _render_lookup(request, form, errors, status=422)
     guards, account, address = request.app[GUARDS], f"cpf:{cpf}", f"ip:{request.remote}"
-    wait = guards.sign_in_wait(account, address)
+    wait = guards.sign_in_attempt(account, address)
     if wait:
         return _render_lookup(request, form, {"birth_date": wait_text(wait)}, status=429)
     patient = request.app[STORE].patient_by_cpf(cpf)
     if patient is None or patient.birth_date != born:
-        guards.sign_in_failed(account, address)
         return _render_lookup(
             request,
             form,
             {"birth_date": _("CPF ou data de nascimento não conferem com o cadastro.")},
             status=422,
         )
-    guards.signed_in(account)
+    guards.signed_in(account, address)
     request.app[STORE].patient_seen(patient.id)
     await sign_in_patient(request, patient)
     if form.get("para") == "dados":
