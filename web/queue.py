@@ -56,6 +56,8 @@ REMOVAL_REASONS = {
 def outcome_label(state: str, end_reason: str) -> str:
     """ "Encerrado (encerrado pelo paciente)": a ticket's state and why, in words."""
     label = STATE_LABELS.get(state, state)
+    if state not in (State.ENDED, State.LEFT):  # a reason left from a call that did not start
+        return label
     if end_reason.startswith("removed:"):
         removal = REMOVAL_REASONS.get(end_reason.removeprefix("removed:"), end_reason)
         return _("%(state)s (retirado pela equipe: %(reason)s)", state=label, reason=removal)

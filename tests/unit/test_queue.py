@@ -1,6 +1,15 @@
 from datetime import date
 
-from web.queue import Priority, State, Waiting, can_move, ordered, positions, priority_for
+from web.queue import (
+    Priority,
+    State,
+    Waiting,
+    can_move,
+    ordered,
+    outcome_label,
+    positions,
+    priority_for,
+)
 
 TODAY = date(2026, 12, 3)
 
@@ -67,3 +76,14 @@ def test_no_show_goes_back_once_then_out() -> None:
 
     assert after_no_show(0) is State.WAITING
     assert after_no_show(1) is State.LEFT
+
+
+def test_a_ticket_outcome_in_words() -> None:
+    assert outcome_label("ended", "patient_hangup") == "Encerrado (o paciente desligou)"
+    assert outcome_label("left", "removed:pedido") == (
+        "Saiu da fila (retirado pela equipe: a pedido do próprio paciente)"
+    )
+    assert outcome_label("left", "patient_left") == "Saiu da fila (o paciente saiu da fila)"
+    # the reason of an earlier try that did not start is not the state's reason
+    assert outcome_label("waiting", "professional_hangup") == "Aguardando"
+    assert outcome_label("in_call", "no_connection") == "Em atendimento"
