@@ -14,16 +14,24 @@ fi
 if [ "${1:-}" = "test" ] && ! command -v turnserver >/dev/null 2>&1; then
   need_apt+=(coturn)
 fi
-if [ ${#need_apt[@]} -gt 0 ]; then
-  sudo_cmd=""
+# apt_install PACKAGE... [-- SERVICE...]: install Debian packages (as root, or with sudo), then
+# stop and disable the named system services they start (our tests and benchmarks run their
+# own, on 127.0.0.1 only). Also used by bench/run.sh.
+apt_install() {
+  local packages=() services=() sudo_cmd=""
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do packages+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && services=("$@")
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  echo "Installing system packages: ${need_apt[*]}"
+  echo "Installing system packages: ${packages[*]}"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
-  if [[ " ${need_apt[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null 2>&1; then
-    # the test runs its own coturn on 127.0.0.1: leave no system TURN service listening on 3478
-    $sudo_cmd systemctl disable --now coturn >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${packages[@]}" >/dev/null
+  if [ ${#services[@]} -gt 0 ] && command -v systemctl >/dev/null 2>&1; then
+    $sudo_cmd systemctl disable --now "${services[@]}" >/dev/null 2>&1 || true
   fi
+}
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt_install "${need_apt[@]}" -- coturn  # no system TURN service listening on 3478
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

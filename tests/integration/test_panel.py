@@ -184,17 +184,29 @@ async def test_metrics_parse_with_prometheus_own_parser(client: TestClient) -> N
     assert "process_cpu_seconds" in families
 
 
-async def test_metrics_histograms_count_every_visit_of_the_history(client: TestClient) -> None:
-    store = client.app[STORE]
+async def visits_rated(
+    client: TestClient, seeds: tuple[int, ...], ratings: tuple[int, ...]
+) -> list[int]:
+    """Patients registered through the pages, each seen by the admin (signed in on `client`
+    at the end) and rated; their ticket ids."""
     cpfs = []
-    for seed in (541, 542):
+    for seed in seeds:
         client.session.cookie_jar.clear()
         cpfs.append(await register_patient(client, seed))
     client.session.cookie_jar.clear()
     await make_admin(client)
+    store = client.app[STORE]
     staff = store.staff_by_email("gestao@example.org")
     assert staff is not None
-    tickets = [end_visit(store, cpf, staff.id, rating=4) for cpf in cpfs]
+    return [
+        end_visit(store, cpf, staff.id, rating=stars)
+        for cpf, stars in zip(cpfs, ratings, strict=True)
+    ]
+
+
+async def test_metrics_histograms_count_every_visit_of_the_history(client: TestClient) -> None:
+    store = client.app[STORE]
+    tickets = await visits_rated(client, (541, 542), (4, 4))
     # the second waited 400 s and talked 700 s (the first: 60 s and 300 s)
     store.db.execute(
         "UPDATE tickets SET called_at = arrived_at + 400, started_at = arrived_at + 410,"
@@ -233,17 +245,7 @@ async def test_metrics_histograms_count_every_visit_of_the_history(client: TestC
 async def test_the_average_rating_is_written_in_the_pages_language(client: TestClient) -> None:
     from tests.integration.test_languages import choose_language
 
-    store = client.app[STORE]
-    cpfs = []
-    for seed in (551, 552):
-        client.session.cookie_jar.clear()
-        cpfs.append(await register_patient(client, seed))
-    client.session.cookie_jar.clear()
-    await make_admin(client)
-    staff = store.staff_by_email("gestao@example.org")
-    assert staff is not None
-    for cpf, stars in zip(cpfs, (4, 5), strict=True):
-        end_visit(store, cpf, staff.id, rating=stars)
+    await visits_rated(client, (551, 552), (4, 5))
     html = await (await client.get("/admin/profissionais")).text()
     assert ">4,5</td>" in html
     await choose_language(client, "en", "/admin/profissionais")
