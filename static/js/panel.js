@@ -111,7 +111,8 @@ async function refresh() {
     const data = await response.json();
     if (root.querySelector("[data-figure]")) showOverview(data);
     showRelay(data);
-    status.textContent = _("Atualizado às %(time)s.", { time: new Date().toLocaleTimeString(lang) });
+    const time = new Date().toLocaleTimeString(lang, { timeZone: root.dataset.timezone });
+    status.textContent = _("Atualizado às %(time)s.", { time });
   } catch (error) {
     status.textContent = _("Não foi possível atualizar agora; tentando de novo…");
   }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, BrowserContext, Response, expect
 
@@ -34,7 +36,8 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
         return context
 
     # The professional registers and an admin approves them, all through the pages.
-    staff_ctx = watched(browser.new_context(locale="pt-BR"))
+    # (this browser's clock is in Tokyo; the clinic is in São Paulo: pages show the clinic's)
+    staff_ctx = watched(browser.new_context(locale="pt-BR", timezone_id="Asia/Tokyo"))
     pro = staff_ctx.new_page()
     register_professional(pro, server)
     log_in(pro, server, "ana.souza@clinica.example", "senha-da-ana-123")
@@ -123,6 +126,13 @@ def test_a_whole_visit(browser: Browser, server: Server) -> None:
         duration(ended - started)
     )
     assert figure.count() == 8
+    expect(pro.locator("#panel-status")).to_contain_text("Atualizado às")
+    updated = pro.locator("#panel-status").inner_text()  # "Atualizado às 14:05:09."
+    shown = datetime.strptime(updated.split("às ")[1].rstrip("."), "%H:%M:%S")
+    clinic = datetime.now(ZoneInfo("America/Sao_Paulo"))
+    late = clinic - clinic.replace(hour=shown.hour, minute=shown.minute, second=shown.second)
+    apart = abs(late.total_seconds()) % 86400
+    assert min(apart, 86400 - apart) < 120, (updated, clinic)
     pro.get_by_role("link", name="Atendimentos").click()
     expect(pro.get_by_role("cell", name="Ana Beatriz Souza (CRM 123456/DF)")).to_be_visible()
     expect(pro.get_by_role("cell", name="Joana", exact=True)).to_be_visible()

@@ -54,7 +54,9 @@ def _staff_id(request: web.Request) -> int:
 async def overview_page(request: web.Request) -> web.Response:
     await require_admin(request)
     pending = request.app[STORE].pending_professionals()
-    return await _render(request, "admin/overview.html", {"pending": pending})
+    # the panel's "updated at" is in the clinic's time zone, like its charts
+    context = {"pending": pending, "timezone": request.app[CONFIG].server.timezone}
+    return await _render(request, "admin/overview.html", context)
 
 
 def panel_data(request: web.Request) -> dict[str, Any]:
