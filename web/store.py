@@ -235,7 +235,6 @@ class Store:
     on the event loop, so no two requests interleave inside one."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
         # Long reads (Store.read) and log truncations run in threads on connections of their
         # own, one at a time: a truncation waits for readers, and writers on the loop wait for
         # it, so neither ever waits on the event loop for the other.
